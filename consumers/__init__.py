@@ -1,0 +1,1 @@
+"""Consumers: one module per consumer over one shared poll-handle-commit loop."""

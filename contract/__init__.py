@@ -1,0 +1,1 @@
+"""The one contract between detectors, consumers and the registry."""

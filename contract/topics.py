@@ -1,0 +1,12 @@
+"""Kafka topic names and keys. Key = camera id, so one camera's events stay ordered."""
+
+EVENTS = "dozor.events"
+EVENTS_DLQ = "dozor.events.dlq"
+
+# Created with their final partition count: partitions cannot be added later on every
+# broker we run against, and consumers scale out up to this number.
+PARTITIONS = {EVENTS: 6, EVENTS_DLQ: 1}
+
+
+def key_for(camera_id: str) -> bytes:
+    return camera_id.encode()

@@ -1,0 +1,1 @@
+"""Detector workers: sources -> YOLO backend -> tracker -> rules -> evidence -> publisher."""

@@ -1,0 +1,81 @@
+"""Ultralytics YOLO (.pt, TFLite, ONNX, TensorRT weights) with ByteTrack tracking."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from detectors.backends.base import Detection, DetectorBackend
+from detectors.errors import DetectorInputError
+
+# COCO classes the traffic rules look at.
+TRAFFIC_CLASSES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class UltralyticsBackend(DetectorBackend):
+    def __init__(
+        self,
+        model: str,
+        *,
+        confidence: float = 0.25,
+        imgsz: int = 640,
+        tracker: str = "bytetrack.yaml",
+        config_dir: Path | None = None,
+    ) -> None:
+        if config_dir is not None:
+            os.environ.setdefault("YOLO_CONFIG_DIR", str(config_dir))
+        from ultralytics import YOLO  # heavy import, only where a model is really used
+
+        path = Path(model)
+        looks_like_path = path.suffix and (path.parent != Path(".") or path.exists())
+        if looks_like_path and not path.exists():
+            raise DetectorInputError(f"model weights not found: {model}")
+        # A bare name (e.g. yolo11n.pt) is left to ultralytics, which downloads it when online.
+        self._model = YOLO(model, task="detect")
+        weights = Path(getattr(self._model, "ckpt_path", None) or model)
+        self.model_name = path.name
+        self.model_sha256 = (
+            _file_sha256(weights)
+            if weights.is_file()
+            else hashlib.sha256(model.encode()).hexdigest()
+        )
+        self.confidence = confidence
+        self.imgsz = imgsz
+        self.tracker = tracker
+
+    def reset(self) -> None:
+        for predictor_tracker in getattr(self._model.predictor, "trackers", None) or []:
+            predictor_tracker.reset()
+
+    def track(self, image: np.ndarray) -> list[Detection]:
+        result = self._model.track(
+            image,
+            persist=True,
+            tracker=self.tracker,
+            classes=list(TRAFFIC_CLASSES),
+            conf=self.confidence,
+            imgsz=self.imgsz,
+            verbose=False,
+        )[0]
+        boxes = result.boxes
+        if boxes is None or len(boxes) == 0:
+            return []
+        ids = boxes.id.int().tolist() if boxes.id is not None else [None] * len(boxes)
+        return [
+            Detection(
+                track_id=tid,
+                label=TRAFFIC_CLASSES.get(int(cls), str(int(cls))),
+                confidence=float(conf),
+                bbox=tuple(float(v) for v in xyxy),  # type: ignore[arg-type]
+            )
+            for tid, cls, conf, xyxy in zip(
+                ids, boxes.cls.tolist(), boxes.conf.tolist(), boxes.xyxy.tolist(), strict=True
+            )
+        ]

@@ -1,0 +1,73 @@
+"""Kafka plumbing shared by producers and consumers: clients, topics, serialisation."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from contract import topics
+from dozor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
+    """Create every contract topic with its final partition count (idempotent)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap, client_id="dozor-admin"
+            )
+            break
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        existing = set(admin.list_topics())
+        new = [
+            NewTopic(name, num_partitions=n, replication_factor=1)
+            for name, n in topics.PARTITIONS.items()
+            if name not in existing
+        ]
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(new)
+            log.info("created topics %s", [t.name for t in new])
+    finally:
+        admin.close()
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    # Idempotent, acks=all producer: retries cannot duplicate or reorder a camera's events.
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        retries=10,
+        linger_ms=5,
+        client_id=f"dozor-{settings.worker_id}",
+    )
+
+
+def consumer(settings: Settings, group_id: str, *topic_names: str) -> KafkaConsumer:
+    return KafkaConsumer(
+        *topic_names,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_poll_interval_ms=300_000,
+        max_poll_records=50,
+    )
+
+
+__all__ = ["KafkaError", "consumer", "ensure_topics", "producer"]

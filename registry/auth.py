@@ -1,0 +1,79 @@
+"""Bearer tokens with roles. Every route declares the roles it admits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from enum import StrEnum
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.models import ApiToken
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    ENFORCEMENT = "enforcement"
+    DETECTOR = "detector"
+
+
+# Who may see evidence media (plates, faces): not every viewer of the event list.
+EVIDENCE_READERS = frozenset({Role.OPERATOR, Role.ADMIN, Role.ENFORCEMENT})
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, role: Role, name: str) -> str:
+    token = f"dz_{secrets.token_urlsafe(32)}"
+    session.add(ApiToken(name=name, role=role.value, token_sha256=_hash(token)))
+    return token
+
+
+def lookup(session: Session, token: str) -> Role | None:
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_sha256 == _hash(token), ApiToken.revoked_at.is_(None))
+    )
+    return Role(row.role) if row else None
+
+
+def require(*roles: Role) -> Callable[..., Role]:
+    """Dependency: the caller's role, if it is one of ``roles``; else 401/403."""
+    allowed = frozenset(roles)
+
+    def dependency(
+        request: Request,
+        creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    ) -> Role:
+        if creds is None or creds.scheme.lower() != "bearer":
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "missing bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        with request.app.state.sessions() as session:
+            role = lookup(session, creds.credentials)
+        if role is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "invalid or revoked token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {role} may not do this")
+        return role
+
+    return dependency
+
+
+ANY_HUMAN = (Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.ENFORCEMENT)
+ANY_ROLE = (*ANY_HUMAN, Role.DETECTOR)

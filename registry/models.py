@@ -1,0 +1,92 @@
+"""SQLAlchemy models of the registry and the event index."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    lanes: Mapped[int | None] = mapped_column(Integer)
+    vendor: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32), default="active", index=True)
+    # Stream URLs may carry credentials: the API never returns them unredacted.
+    stream_main: Mapped[str | None] = mapped_column(String(1000))
+    stream_sub: Mapped[str | None] = mapped_column(String(1000))
+    type_approval_number: Mapped[str | None] = mapped_column(String(64))
+    verification_certificate: Mapped[str | None] = mapped_column(String(128))
+    verification_valid_until: Mapped[date | None] = mapped_column(Date)
+    certified_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class SceneVersion(Base):
+    """Scene configs are append-only: an edit adds a version, history stays as it was."""
+
+    __tablename__ = "scene_versions"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class EventRecord(Base):
+    """The event index: one row per detection event, written by the evidence consumer."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_camera_time", "camera_id", "time"),
+        Index("ix_events_type_time", "type", "time"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(16))
+    gost_code: Mapped[str | None] = mapped_column(String(8))
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scene_version: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    # Only the hash is kept: a leaked database does not leak usable tokens.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

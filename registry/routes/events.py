@@ -1,0 +1,79 @@
+"""The event index, with short-lived presigned links to evidence for those allowed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy.orm import Session
+
+from contract.events import DetectionEvent, EventType
+from dozor.storage import ObjectStore
+from registry.auth import ANY_HUMAN, EVIDENCE_READERS, Role, require
+from registry.deps import db, store
+from registry.event_index import query_events
+from registry.models import EventRecord
+from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+def summary(row: EventRecord) -> EventSummary:
+    return EventSummary(
+        id=row.id,
+        camera_id=row.camera_id,
+        type=row.type,
+        category=row.category,
+        gost_code=row.gost_code,
+        time=row.time,
+        scene_version=row.scene_version,
+        confidence=row.confidence,
+    )
+
+
+@router.get("", response_model=Page[EventSummary])
+def list_events(
+    session: Annotated[Session, Depends(db)],
+    _role: Annotated[Role, Depends(require(*ANY_HUMAN))],
+    camera_id: Annotated[str | None, Query(max_length=32)] = None,
+    type: Annotated[EventType | None, Query()] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[EventSummary]:
+    rows, total = query_events(
+        session,
+        camera_id=camera_id,
+        type_=type.value if type else None,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[summary(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{event_id}", response_model=EventDetail)
+def get_event(
+    event_id: str,
+    session: Annotated[Session, Depends(db)],
+    objects: Annotated[ObjectStore, Depends(store)],
+    role: Annotated[Role, Depends(require(*ANY_HUMAN))],
+) -> EventDetail:
+    row = session.get(EventRecord, event_id)
+    if row is None:
+        raise HTTPException(404, f"event {event_id} not found")
+    event = DetectionEvent.model_validate(row.payload)
+    links = [
+        EvidenceLink(
+            role=ref.role.value,
+            content_type=ref.content_type,
+            sha256=ref.sha256,
+            size=ref.size,
+            url=objects.presigned_get(ref.bucket, ref.key) if role in EVIDENCE_READERS else None,
+        )
+        for ref in event.data.evidence
+    ]
+    return EventDetail(**summary(row).model_dump(), event=event, evidence=links)
