@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from contract.events import SCHEMA_VERSION, DetectionEvent
+from contract.health import HEALTH_SCHEMA_VERSION, Heartbeat
 from contract.scene import SceneConfig
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -19,6 +20,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 MODELS: dict[str, type[BaseModel]] = {
     f"detection-event.v{SCHEMA_VERSION}.json": DetectionEvent,
     "scene-config.v1.json": SceneConfig,
+    f"heartbeat.v{HEALTH_SCHEMA_VERSION}.json": Heartbeat,
 }
 
 

@@ -2,10 +2,11 @@
 
 EVENTS = "dozor.events"
 EVENTS_DLQ = "dozor.events.dlq"
+CAMERA_HEALTH = "dozor.camera.health"
 
 # Created with their final partition count: partitions cannot be added later on every
 # broker we run against, and consumers scale out up to this number.
-PARTITIONS = {EVENTS: 6, EVENTS_DLQ: 1}
+PARTITIONS = {EVENTS: 6, EVENTS_DLQ: 1, CAMERA_HEALTH: 3}
 
 
 def key_for(camera_id: str) -> bytes:

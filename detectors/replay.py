@@ -100,6 +100,7 @@ def replay(
                 event_ids += [e.id for e in pipeline.process(frame)]
                 frames += 1
                 bar.update(task, advance=1, events=len(event_ids))
+            event_ids += [e.id for e in pipeline.flush()]
     finally:
         publisher.close()
     summary = ReplaySummary(

@@ -38,6 +38,9 @@ class Finding:
     confidence: float
     params: dict[str, float | str]
     measured: dict[str, float | str]
+    #: Which frames prove it, by evidence role ("before", "overview", "after"); the rule
+    #: chooses. Frames after the finding are captured once they have been seen.
+    evidence_frames: dict[str, int] = field(default_factory=dict)
 
 
 class Rule(ABC):

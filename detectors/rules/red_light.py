@@ -9,6 +9,7 @@ from contract.scene import Line, LineKind, SceneConfig
 from detectors.geometry import projection, signed_distance
 from detectors.rules.base import VEHICLES, Finding, FrameContext, Rule
 from detectors.signal_state import Colour
+from detectors.tracks import Track
 
 
 @dataclass
@@ -91,7 +92,7 @@ class RedLightRule(Rule):
                         findings.append(self._finding(track.track_id, line_id, st, track))
         return findings
 
-    def _finding(self, track_id: int, line_id: str, st: _Approach, track) -> Finding:  # type: ignore[no-untyped-def]
+    def _finding(self, track_id: int, line_id: str, st: _Approach, track: Track) -> Finding:
         frame, offset = st.crossed_at  # type: ignore[misc]
         return Finding(
             type=self.event_type,
@@ -106,4 +107,9 @@ class RedLightRule(Rule):
                 "margin_fraction": self.margin_fraction,
             },
             measured={"red_for_s": round(st.red_for_s, 3), "object_class": track.label},
+            evidence_frames={
+                "before": max(0, frame - round(0.5 * self.fps)),
+                "overview": frame,
+                "after": frame + round(1.0 * self.fps),
+            },
         )
