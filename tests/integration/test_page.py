@@ -34,7 +34,9 @@ def served(replayed: Replayed) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(replayed.settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(replayed.settings), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
