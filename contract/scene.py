@@ -44,7 +44,15 @@ class Zone(_Strict):
         description="For lanes: travel direction as two image points, from -> to.",
     )
     max_dwell_s: float | None = Field(
-        default=None, gt=0, description="For no-stopping/no-parking zones: allowed dwell."
+        default=None,
+        gt=0,
+        description=(
+            "For no-stopping/no-parking zones: allowed dwell. For carriageway/intersection "
+            "zones: how long a vehicle may stand before it is a stopped-vehicle incident."
+        ),
+    )
+    speed_limit_kmh: float | None = Field(
+        default=None, gt=0, le=250, description="For lanes/carriageway: the posted speed limit."
     )
 
 

@@ -11,16 +11,22 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from contract.cases import CASE_SCHEMA_VERSION, Case
 from contract.events import SCHEMA_VERSION, DetectionEvent
 from contract.health import HEALTH_SCHEMA_VERSION, Heartbeat
+from contract.manifest import MANIFEST_SCHEMA_VERSION, SignedManifest
 from contract.scene import SceneConfig
+from contract.signals import SIGNAL_SCHEMA_VERSION, SignalState
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 MODELS: dict[str, type[BaseModel]] = {
     f"detection-event.v{SCHEMA_VERSION}.json": DetectionEvent,
     "scene-config.v1.json": SceneConfig,
+    f"case.v{CASE_SCHEMA_VERSION}.json": Case,
     f"heartbeat.v{HEALTH_SCHEMA_VERSION}.json": Heartbeat,
+    f"evidence-manifest.v{MANIFEST_SCHEMA_VERSION}.json": SignedManifest,
+    f"signal-state.v{SIGNAL_SCHEMA_VERSION}.json": SignalState,
 }
 
 

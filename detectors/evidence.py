@@ -1,24 +1,51 @@
-"""Evidence capture: annotated frames chosen by the rule and the vehicle close-up, in S3.
+"""Evidence capture: photos chosen by the rule, close-ups, the plate and a short clip, in S3.
 
 Everything is stored before the event is published, so an event never points at media
-that does not exist yet.
+that does not exist yet. The clip is H.264 in MP4 (yuv420p, even size, moov atom first),
+the one combination that every ordinary browser plays.
 """
 
 from __future__ import annotations
 
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
 import cv2
 import numpy as np
+from prometheus_client import Histogram
 
-from contract.events import EvidenceRef, EvidenceRole
+from contract.events import Category, EventType, EvidenceRef, EvidenceRole, category_of
 from contract.scene import SceneConfig
 from detectors.frame_ring import BufferedFrame
+from detectors.plates import PlateReading, read_plate
+from detectors.plates.locate import expand
 from dozor.storage import ObjectStore
+
+log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 90
 _RED = (0, 0, 255)
 _YELLOW = (0, 215, 255)
 _WHITE = (255, 255, 255)
 Box = tuple[float, float, float, float]
+PlateReaderFn = Callable[[np.ndarray], PlateReading | None]
+
+#: Photos an event type needs at least. Speed enforcement practice: two photos of the
+#: vehicle at different positions, so the measurement can be checked against them.
+MIN_PHOTOS = {EventType.SPEEDING: 2}
+_PHOTO_ROLES = (EvidenceRole.BEFORE, EvidenceRole.OVERVIEW, EvidenceRole.AFTER)
+
+CLIP_SECONDS = Histogram(
+    "dozor_evidence_clip_encode_seconds",
+    "Time to encode one evidence clip",
+    buckets=(0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
+)
 
 
 def jpeg(image: np.ndarray) -> bytes:
@@ -55,9 +82,76 @@ def crop(image: np.ndarray, box: Box, pad: float = 0.15) -> np.ndarray:
     return image[top:bottom, left:right]
 
 
+def encode_clip(images: list[np.ndarray], fps: float, max_width: int) -> bytes:
+    """BGR frames as browser-playable H.264 MP4, scaled down to ``max_width`` at most."""
+    h, w = images[0].shape[:2]
+    scale = min(1.0, max_width / w)
+    # yuv420p needs even dimensions.
+    width, height = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
+    # The faststart pass re-opens the output by name to move the index to the front, so
+    # the muxer needs a real file rather than a buffer.
+    with tempfile.TemporaryDirectory(prefix="dozor-clip-") as tmp:
+        path = Path(tmp) / "clip.mp4"
+        _mux_h264(images, path, fps, width, height)
+        return path.read_bytes()
+
+
+def _mux_h264(images: list[np.ndarray], path: Path, fps: float, width: int, height: int) -> None:
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        # veryfast + one thread: a clip costs little next to YOLO on a small machine.
+        stream.options = {"preset": "veryfast", "crf": "27"}
+        stream.codec_context.thread_count = 1
+        for image in images:
+            if (image.shape[1], image.shape[0]) != (width, height):
+                image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+
+
+def with_min_photos(
+    frames: dict[EvidenceRole, BufferedFrame],
+    window: list[BufferedFrame],
+    track_id: int | None,
+    needed: int,
+) -> dict[EvidenceRole, BufferedFrame]:
+    """Add the track's earliest and latest frames in the window until ``needed`` photos."""
+    seen = [b for b in window if b.box_of(track_id) is not None]
+    chosen = dict(frames)
+    for role, candidate in ((EvidenceRole.BEFORE, seen[:1]), (EvidenceRole.AFTER, seen[-1:])):
+        used = {b.frame.index for b in chosen.values()}
+        if len(chosen) >= needed:
+            break
+        if role not in chosen and candidate and candidate[0].frame.index not in used:
+            chosen[role] = candidate[0]
+    # Chronological order, as the photos are shown.
+    order = {role: i for i, role in enumerate(_PHOTO_ROLES)}
+    return dict(sorted(chosen.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+@dataclass(frozen=True)
+class Captured:
+    refs: list[EvidenceRef]
+    #: Additions to the event's measured values (the plate reading).
+    measured: dict[str, float | str] = field(default_factory=dict)
+
+
 class EvidenceWriter:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        clip_pre_s: float = 2.0,
+        clip_post_s: float = 2.0,
+        clip_max_width: int = 960,
+        plate_reader: PlateReaderFn | None = read_plate,
+    ) -> None:
         self.store = store
+        self.clip_pre_s = clip_pre_s
+        self.clip_post_s = clip_post_s
+        self.clip_max_width = clip_max_width
+        self.plate_reader = plate_reader
 
     def _put(
         self, key: str, role: EvidenceRole, data: bytes, ctype: str, frame: int
@@ -73,27 +167,83 @@ class EvidenceWriter:
             frame_index=frame,
         )
 
+    def _photo(self, key: str, role: EvidenceRole, image: np.ndarray, frame: int) -> EvidenceRef:
+        return self._put(key, role, jpeg(image), "image/jpeg", frame)
+
+    def _plate(
+        self, key_prefix: str, vehicle: np.ndarray, frame: int
+    ) -> tuple[list[EvidenceRef], dict[str, float | str]]:
+        reading = self.plate_reader(vehicle) if self.plate_reader and vehicle.size else None
+        if reading is None:
+            return [], {}
+        h, w = vehicle.shape[:2]
+        x1, y1, x2, y2 = expand(reading.bbox, w, h, 0.1, 0.2)
+        ref = self._photo(
+            f"{key_prefix}/plate.jpg", EvidenceRole.PLATE, vehicle[y1:y2, x1:x2], frame
+        )
+        measured: dict[str, float | str] = {
+            "plate": reading.formatted,
+            "plate_raw": reading.raw,
+            "plate_confidence": round(reading.confidence, 3),
+            "plate_valid": "yes" if reading.valid else "no",
+        }
+        return [ref], measured
+
+    def _clip(
+        self,
+        key_prefix: str,
+        window: list[BufferedFrame],
+        scene: SceneConfig,
+        caption: str,
+        track_id: int | None,
+        fps: float,
+    ) -> EvidenceRef:
+        start = time.perf_counter()
+        images = []
+        for b in window:
+            det = b.box_of(track_id)
+            images.append(annotate(b.frame.image, scene, det.bbox if det else None, caption))
+        data = encode_clip(images, fps, self.clip_max_width)
+        elapsed = time.perf_counter() - start
+        CLIP_SECONDS.observe(elapsed)
+        log.debug("clip: %d frames, %d bytes in %.0f ms", len(images), len(data), elapsed * 1e3)
+        return self._put(
+            f"{key_prefix}/clip.mp4", EvidenceRole.CLIP, data, "video/mp4", window[0].frame.index
+        )
+
     def capture(
         self,
         *,
         key_prefix: str,
         scene: SceneConfig,
         caption: str,
+        event_type: EventType,
         track_id: int | None,
         frames: dict[EvidenceRole, BufferedFrame],
+        window: list[BufferedFrame],
+        fps: float,
         fallback_box: Box | None,
-    ) -> list[EvidenceRef]:
-        refs = []
+    ) -> Captured:
+        """Store the evidence of one event; ``window`` is the clip's frames, oldest first."""
+        needed = MIN_PHOTOS.get(event_type, 1)
+        if len(frames) < needed:
+            frames = with_min_photos(frames, window, track_id, needed)
+        refs: list[EvidenceRef] = []
+        measured: dict[str, float | str] = {}
         for role, buffered in frames.items():
             det = buffered.box_of(track_id)
             box = det.bbox if det else fallback_box
-            picture = annotate(buffered.frame.image, scene, box, caption)
-            key = f"{key_prefix}/{role.value}.jpg"
-            refs.append(self._put(key, role, jpeg(picture), "image/jpeg", buffered.frame.index))
+            image, index = buffered.frame.image, buffered.frame.index
+            picture = annotate(image, scene, box, caption)
+            refs.append(self._photo(f"{key_prefix}/{role.value}.jpg", role, picture, index))
             if role is EvidenceRole.OVERVIEW and box is not None:
-                close_up = jpeg(crop(buffered.frame.image, box))
-                key = f"{key_prefix}/crop.jpg"
+                vehicle = crop(image, box)
                 refs.append(
-                    self._put(key, EvidenceRole.CROP, close_up, "image/jpeg", buffered.frame.index)
+                    self._photo(f"{key_prefix}/crop.jpg", EvidenceRole.CROP, vehicle, index)
                 )
-        return refs
+                if category_of(event_type) is Category.VIOLATION:
+                    plate_refs, measured = self._plate(key_prefix, vehicle, index)
+                    refs += plate_refs
+        if window:
+            refs.append(self._clip(key_prefix, window, scene, caption, track_id, fps))
+        return Captured(refs, measured)

@@ -20,11 +20,11 @@ from contract.events import (
 from contract.scene import SceneConfig
 from detectors.backends.base import DetectorBackend
 from detectors.evidence import EvidenceWriter
-from detectors.frame_ring import FrameRing
-from detectors.rules import Finding, FrameContext, rules_for
-from detectors.signal_state import SignalMonitor
+from detectors.frame_ring import BufferedFrame, FrameRing
+from detectors.judge import Judge
+from detectors.rules import Finding
 from detectors.sources import Frame
-from detectors.tracks import Track, TrackBook
+from detectors.tracks import Track
 from dozor import __version__
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,23 @@ class _Pending:
     finding: Finding
     track: Track | None
     ready_at: int  # frame index after which every evidence frame has been seen
+    # Taken from the ring once ready, so a retry after a failed publish still has the
+    # frames the rule chose even when the ring has moved on.
+    frames: dict[EvidenceRole, BufferedFrame] | None = None
+    window: list[BufferedFrame] | None = None
+
+
+def finding_id(camera: CameraContext, model_sha256: str, finding: Finding) -> str:
+    """The event id of a finding: the same clip, scene version and model give the same id."""
+    return event_id(
+        camera.camera_id,
+        camera.source_id,
+        camera.scene_version,
+        model_sha256,
+        finding.type.value,
+        finding.track_id,
+        finding.frame_index,
+    )
 
 
 class Pipeline:
@@ -69,10 +86,9 @@ class Pipeline:
         self.backend = backend
         self.evidence = evidence
         self.publish = publish
-        self.tracks = TrackBook()
+        self.judge = Judge(camera.scene, camera.fps)
+        self.tracks = self.judge.tracks
         self.ring = FrameRing(self.pre_roll_s + self.max_post_roll_s, camera.fps)
-        self.signals = SignalMonitor(camera.scene.signals, camera.fps)
-        self.rules = rules_for(camera.scene, camera.fps)
         self.pending: list[_Pending] = []
         self.detector_info = DetectorInfo(
             model_name=backend.model_name,
@@ -87,22 +103,13 @@ class Pipeline:
         detections = self.backend.track(frame.image)
         self.detections += len(detections)
         self.ring.add(frame, detections)
-        self.tracks.update(frame.index, frame.offset_s, detections)
-        states = self.signals.update(frame.image, frame.offset_s)
-        ctx = FrameContext(
-            frame.index,
-            frame.offset_s,
-            frame.image,
-            self.tracks,
-            states,
-            dict(self.signals.since),
-        )
         limit = frame.index + round(self.max_post_roll_s * self.camera.fps)
-        for rule in self.rules:
-            for finding in rule.update(ctx):
-                track = self.tracks.tracks.get(finding.track_id) if finding.track_id else None
-                wanted = max(finding.evidence_frames.values(), default=frame.index)
-                self.pending.append(_Pending(finding, track, min(wanted, limit)))
+        for finding in self.judge.step(frame.index, frame.offset_s, frame.image, detections):
+            track = self.tracks.tracks.get(finding.track_id) if finding.track_id else None
+            # Wait for the rule's frames and the end of the clip after the finding.
+            clip_end = finding.frame_index + round(self.evidence.clip_post_s * self.camera.fps)
+            wanted = max([*finding.evidence_frames.values(), clip_end])
+            self.pending.append(_Pending(finding, track, min(wanted, limit)))
         return self._publish_ready(frame.index)
 
     def flush(self) -> list[DetectionEvent]:
@@ -110,34 +117,51 @@ class Pipeline:
         return self._publish_ready(None)
 
     def _publish_ready(self, current: int | None) -> list[DetectionEvent]:
-        ready = [p for p in self.pending if current is None or p.ready_at <= current]
-        self.pending = [p for p in self.pending if p not in ready]
+        """Store evidence and publish what is ready, oldest first.
+
+        A finding leaves ``pending`` only once its event is published: when S3 or Kafka
+        fails, the exception goes to the caller and the finding is tried again with the
+        next frame (same id, same evidence), so an outage delays events but loses none.
+        """
         events = []
-        for item in ready:
-            event = self._event(item)
+        for item in [p for p in self.pending if current is None or p.ready_at <= current]:
+            if item.frames is None or item.window is None:
+                item.frames, item.window = self._evidence_frames(item.finding)
+            event = self._event(item, item.frames, item.window)
             self.publish(event)
+            self.pending.remove(item)
             events.append(event)
         return events
 
-    def _event(self, item: _Pending) -> DetectionEvent:
-        finding, track, cam = item.finding, item.track, self.camera
-        eid = event_id(
-            cam.camera_id,
-            cam.source_id,
-            cam.scene_version,
-            self.detector_info.model_sha256,
-            finding.type.value,
-            finding.track_id,
-            finding.frame_index,
-        )
+    def _evidence_frames(
+        self, finding: Finding
+    ) -> tuple[dict[EvidenceRole, BufferedFrame], list[BufferedFrame]]:
         chosen = finding.evidence_frames or {EvidenceRole.OVERVIEW.value: finding.frame_index}
-        refs = self.evidence.capture(
+        fps = self.camera.fps
+        window = self.ring.window(
+            finding.frame_index - round(self.evidence.clip_pre_s * fps),
+            finding.frame_index + round(self.evidence.clip_post_s * fps),
+        )
+        return {EvidenceRole(role): self.ring.nearest(i) for role, i in chosen.items()}, window
+
+    def _event(
+        self,
+        item: _Pending,
+        frames: dict[EvidenceRole, BufferedFrame],
+        window: list[BufferedFrame],
+    ) -> DetectionEvent:
+        finding, track, cam = item.finding, item.track, self.camera
+        eid = finding_id(cam, self.detector_info.model_sha256, finding)
+        captured = self.evidence.capture(
             key_prefix=f"{cam.camera_id}/{cam.started_at:%Y/%m/%d}/{eid}",
             scene=cam.scene,
             caption=f"{cam.camera_id} {finding.type.value} {finding.gost_code or ''} "
             f"track {finding.track_id} t={finding.offset_s:.2f}s",
             track_id=finding.track_id,
-            frames={EvidenceRole(role): self.ring.nearest(i) for role, i in chosen.items()},
+            frames=frames,
+            event_type=finding.type,
+            window=window,
+            fps=cam.fps,
             fallback_box=track.last.detection.bbox if track else None,
         )
         return DetectionEvent(
@@ -157,8 +181,8 @@ class Pipeline:
                 offset_s=finding.offset_s,
                 track=self._proof(track, finding.offset_s) if track else [],
                 params=finding.params,
-                measured=finding.measured,
-                evidence=refs,
+                measured={**finding.measured, **captured.measured},
+                evidence=captured.refs,
                 detector=self.detector_info,
                 source_uri=cam.source_uri,
             ),

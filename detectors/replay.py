@@ -69,13 +69,7 @@ def replay(
     # Everything that can be wrong with the input is checked before anything is written.
     source = FileSource(video)
     camera = load_camera(settings, camera_id, source)
-    backend = UltralyticsBackend(
-        settings.model,
-        confidence=settings.confidence,
-        imgsz=settings.imgsz,
-        tracker=settings.tracker,
-        config_dir=settings.yolo_config_dir,
-    )
+    backend = UltralyticsBackend.from_settings(settings)
     store = ObjectStore(settings)
     store.ensure()
     bus.ensure_topics(settings)

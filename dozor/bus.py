@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -70,4 +70,23 @@ def consumer(settings: Settings, group_id: str, *topic_names: str) -> KafkaConsu
     )
 
 
-__all__ = ["KafkaError", "consumer", "ensure_topics", "producer"]
+def latest_reader(settings: Settings, topic: str) -> KafkaConsumer:
+    """Every partition of ``topic`` from now on, outside any group: each reader needs all
+    of it (e.g. every worker needs the signal states of the cameras it happens to hold)."""
+    reader = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+    )
+    partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
+    reader.assign(partitions)
+    reader.seek_to_end()
+    # seek_to_end() is lazy; resolving the positions now pins "from now on" to this call
+    # rather than to the first poll.
+    for tp in partitions:
+        reader.position(tp)
+    return reader
+
+
+__all__ = ["KafkaError", "consumer", "ensure_topics", "latest_reader", "producer"]

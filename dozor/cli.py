@@ -13,7 +13,7 @@ import typer
 
 from dozor import logs
 from dozor.errors import UserError
-from dozor.settings import get_settings
+from dozor.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Dozor: traffic cameras to verified evidence.")
 stack_app = typer.Typer(no_args_is_help=True, help="Embedded S3 and Kafka-protocol servers.")
@@ -88,6 +88,15 @@ def registry_serve(
     uvicorn.run(create_app(settings), host=settings.api_host, port=port or settings.api_port)
 
 
+@registry_app.command("migrate")
+def registry_migrate() -> None:
+    """Migrate the database to the newest schema and seed an empty registry (idempotent)."""
+    from registry.app import prepare_database
+
+    prepare_database(get_settings())
+    typer.echo("registry database is up to date")
+
+
 @registry_app.command("token")
 def registry_token(
     role: Annotated[str, typer.Option(help="viewer, operator, admin, enforcement or detector")],
@@ -130,15 +139,34 @@ def replay(
     )
 
 
-@consume_app.command("evidence")
+@app.command("eval")
 @user_errors
-def consume_evidence(
-    until_idle: Annotated[
-        float | None, typer.Option(help="Exit after this many seconds without messages.")
+def eval_rules(
+    clips: Annotated[
+        list[str] | None, typer.Argument(help="Clip stems to score (default: every labelled one).")
     ] = None,
 ) -> None:
-    """Verify evidence of each event and index it (idempotent; commits after the write)."""
-    from consumers.evidence import EvidenceConsumer
+    """Score the rules on hand-labelled clips: precision, recall and time error per rule."""
+    from rich.console import Console
+
+    from detectors.eval import Evaluator, report
+
+    evaluator = Evaluator(get_settings())
+    results = [evaluator.evaluate(video) for video in evaluator.clips(clips)]
+    console = Console(width=160)
+    for table in report(results):
+        console.print(table)
+
+
+UntilIdle = Annotated[
+    float | None, typer.Option(help="Exit after this many seconds without messages.")
+]
+
+
+def _consume(make_handler: Callable[[Settings], Any], until_idle: float | None) -> None:
+    """Run one consumer until SIGTERM/Ctrl-C (or idle), finishing the message in hand."""
+    import signal
+
     from consumers.loop import ConsumerLoop
     from dozor import bus
     from registry.app import prepare_database
@@ -147,10 +175,36 @@ def consume_evidence(
     prepare_database(settings)
     bus.ensure_topics(settings)
     stop = threading.Event()
-    stats = ConsumerLoop(settings, EvidenceConsumer(settings)).run(stop, idle_exit_s=until_idle)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    handler = make_handler(settings)
+    try:
+        stats = ConsumerLoop(settings, handler).run(stop, idle_exit_s=until_idle)
+    finally:
+        close = getattr(handler, "close", None)
+        if close is not None:
+            close()
     typer.echo(
         f"handled {stats.handled}, dead-lettered {stats.dead_lettered}, retries {stats.retries}"
     )
+
+
+@consume_app.command("evidence")
+@user_errors
+def consume_evidence(until_idle: UntilIdle = None) -> None:
+    """Verify, seal and index the evidence of each event (idempotent; commits after the write)."""
+    from consumers.evidence import EvidenceConsumer
+
+    _consume(EvidenceConsumer, until_idle)
+
+
+@consume_app.command("enforcement")
+@user_errors
+def consume_enforcement(until_idle: UntilIdle = None) -> None:
+    """Build a case per violation, publish it, deliver it to DOZOR_ENFORCEMENT_ENDPOINT once."""
+    from consumers.enforcement import EnforcementConsumer
+
+    _consume(EnforcementConsumer, until_idle)
 
 
 @schema_app.command("export")
@@ -173,6 +227,69 @@ def demo(
     from dozor.demo import run_demo
 
     run_demo(get_settings(), video=video, camera_id=camera, serve=not once)
+
+
+# --- evidence: integrity of signed evidence packages ---------------------------------------
+evidence_app = typer.Typer(no_args_is_help=True, help="Signed evidence packages.")
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("verify")
+@user_errors
+def evidence_verify(
+    event_id: Annotated[str, typer.Argument(help="Event id from the index.")],
+) -> None:
+    """Re-hash every evidence object at its signed version and check the signature."""
+    from dozor.evidence_verify import EventNotFound, verify_event
+    from dozor.signing import load_verifier
+    from dozor.storage import ObjectStore
+    from registry.db import session_scope
+
+    settings = get_settings()
+    try:
+        with session_scope(settings.db_url) as session:
+            report = verify_event(session, ObjectStore(settings), load_verifier(settings), event_id)
+    except EventNotFound as exc:
+        raise UserError(str(exc)) from None
+    for line in report.checked:
+        typer.echo(f"ok: {line}")
+    for line in report.problems:
+        typer.echo(f"FAIL: {line}", err=True)
+    if not report.ok:
+        typer.echo(f"event {event_id}: evidence verification FAILED", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"event {event_id}: evidence intact, signed by key {report.key_id}")
+
+
+# --- worker: live cameras, leased from the registry ------------------------------------------
+worker_app = typer.Typer(no_args_is_help=True, help="Live-stream detector workers.")
+app.add_typer(worker_app, name="worker")
+
+
+@worker_app.command("run")
+@user_errors
+def worker_run(
+    capacity: Annotated[
+        int | None, typer.Option(help="Most cameras to analyse (default DOZOR_WORKER_CAPACITY).")
+    ] = None,
+) -> None:
+    """Claim cameras by lease and analyse their live streams until SIGTERM or Ctrl-C."""
+    import signal
+
+    from detectors.worker import Worker
+    from registry.app import prepare_database
+
+    settings = get_settings()
+    prepare_database(settings)
+    stop = threading.Event()
+    # SIGTERM drains: the frame in hand is finished, the producer flushed, leases released.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    s = Worker(settings, capacity).run(stop)
+    typer.echo(
+        f"worker {s.worker_id}: {s.frames} frames analysed, {s.events} events published, "
+        f"{s.cameras_held} cameras held"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""The one-command demo: stack up, seed, replay a real clip, index its events, serve."""
+"""The one-command demo: stack up, seed, replay a real clip, seal and index its events, build
+cases, serve the API and page."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import func, select
 
+from consumers.enforcement import EnforcementConsumer
 from consumers.evidence import EvidenceConsumer
 from consumers.loop import ConsumerLoop
 from detectors.replay import replay
@@ -31,21 +34,31 @@ def _indexed(settings: Settings, ids: tuple[str, ...]) -> int:
         )
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run_demo(settings: Settings, *, video: Path | None, camera_id: str, serve: bool) -> None:
     clip = video or settings.demo_video
     if clip is None:
         raise UserError("no clip to replay: pass --video or set DOZOR_DEMO_VIDEO")
+    # SIGTERM (a service manager, `timeout`) must stop the embedded servers like Ctrl-C does;
+    # uvicorn re-raises the signal after its own shutdown, so it lands here too.
+    signal.signal(signal.SIGTERM, _interrupt)
     stack = Stack(settings)
     typer.echo("starting S3 (SeaweedFS) and Kafka-protocol broker (Tansu)...")
     stack.up()
     stop = threading.Event()
-    consumer_thread: threading.Thread | None = None
+    threads: list[threading.Thread] = []
+    enforcement: EnforcementConsumer | None = None
     try:
         prepare_database(settings)
         bus.ensure_topics(settings)
-        loop = ConsumerLoop(settings, EvidenceConsumer(settings))
-        consumer_thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
-        consumer_thread.start()
+        enforcement = EnforcementConsumer(settings)
+        for handler in (EvidenceConsumer(settings), enforcement):
+            loop = ConsumerLoop(settings, handler)
+            threads.append(threading.Thread(target=loop.run, args=(stop,), daemon=True))
+            threads[-1].start()
 
         typer.echo(f"replaying {clip} as camera {camera_id}...")
         summary = replay(settings, clip, camera_id, progress=True)
@@ -55,7 +68,7 @@ def run_demo(settings: Settings, *, video: Path | None, camera_id: str, serve: b
         )
         deadline = time.monotonic() + 120
         while _indexed(settings, summary.event_ids) < summary.events:
-            if time.monotonic() > deadline or not consumer_thread.is_alive():
+            if time.monotonic() > deadline or not threads[0].is_alive():
                 break
             time.sleep(0.5)
         indexed = _indexed(settings, summary.event_ids)
@@ -76,8 +89,10 @@ def run_demo(settings: Settings, *, video: Path | None, camera_id: str, serve: b
             uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
     finally:
         stop.set()
-        if consumer_thread is not None:
-            consumer_thread.join(timeout=15)
+        for thread in threads:
+            thread.join(timeout=15)
+        if enforcement is not None:
+            enforcement.close()
         stack.down()
     if indexed < summary.events:
         raise UserError(f"only {indexed} of {summary.events} published events were indexed")

@@ -30,6 +30,24 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_bucket: str = "evidence"
     presign_ttl_s: int = Field(300, gt=0, le=7 * 24 * 3600)
+    evidence_retention_days: int = Field(
+        1825, ge=1, description="Object-lock retention of every evidence object and manifest."
+    )
+    evidence_retention_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "GOVERNANCE",
+        description="GOVERNANCE: privileged users may bypass; COMPLIANCE: nobody may delete early.",
+    )
+    signing_key_path: Path | None = Field(
+        None,
+        description="PEM Ed25519 private key signing evidence manifests. Unset: one is generated "
+        "and kept in state_dir (demo and tests only).",
+    )
+    signing_public_key_path: Path | None = Field(
+        None,
+        description="PEM public key for processes that only verify (API, case consumer), so "
+        "the private key lives with the evidence consumer alone. Unset: derived from the "
+        "private key.",
+    )
 
     # Ports of the embedded SeaweedFS besides its S3 port; its gRPC ports are these + 10000.
     weed_master_port: int = 19333
@@ -47,10 +65,75 @@ class Settings(BaseSettings):
 
     demo_video: Path | None = Field(None, description="Clip the demo replays.")
 
+    # `dozor eval`: labelled clips and the hand labels that score the rules on them.
+    media_dir: Path = Field(Path("../shared/media"), description="Footage `dozor eval` replays.")
+    ground_truth_dir: Path = Field(
+        Path("tests/ground_truth"), description="Hand labels, one <clip-stem>.json per clip."
+    )
+
+    # Live-stream detector workers (detectors/worker.py).
+    worker_capacity: int = Field(8, ge=1, description="Cameras one worker analyses at most.")
+    # Red-light crossings need ~8 analysed fps to be tracked through the stop line: on
+    # redlight_cam_intersection3 the pickup was found at 8 fps and lost at 4.8 fps.
+    analysis_fps: float = Field(8.0, gt=0, description="Frames analysed per second per camera.")
+    worker_batch_max: int = Field(16, ge=1, description="Most frames in one inference batch.")
+    worker_queue_frames: int = Field(2, ge=1, description="Decoded frames waiting per camera.")
+    worker_metrics_port: int = Field(9400, ge=0, description="Prometheus /metrics; 0 = off.")
+    lease_ttl_s: float = Field(15.0, gt=0, description="A dead worker's cameras move after this.")
+    heartbeat_interval_s: float = Field(10.0, gt=0)
+    stream_open_timeout_s: float = Field(5.0, gt=0)
+    stream_read_timeout_s: float = Field(5.0, gt=0)
+    stream_backoff_initial_s: float = Field(0.5, gt=0)
+    stream_backoff_max_s: float = Field(30.0, gt=0)
+    stream_lost_after_s: float = Field(10.0, gt=0, description="Gap that makes a stream lost.")
+    stream_ffmpeg_options: str = Field(
+        "rtsp_transport;tcp|analyzeduration;0|probesize;32768|fflags;nobuffer",
+        description="OPENCV_FFMPEG_CAPTURE_OPTIONS for live streams: no start-up backlog.",
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     worker_id: str = "detector-1"
     log_level: str = "INFO"
+
+    # Enforcement cases: delivery to a downstream system (docs/cases.md).
+    enforcement_endpoint: str | None = Field(
+        None, description="URL cases are POSTed to. Unset: cases go to Kafka only."
+    )
+    enforcement_token: SecretStr | None = Field(
+        None, description="Bearer token sent to the enforcement endpoint."
+    )
+    delivery_timeout_s: float = Field(10, gt=0, description="One POST's timeout.")
+    delivery_attempts: int = Field(
+        6, ge=1, description="POSTs per try before the consumer backs off and tries again."
+    )
+    delivery_backoff_s: float = Field(0.5, gt=0, description="First retry delay; doubles.")
+    delivery_backoff_max_s: float = Field(30, gt=0)
+    case_url_ttl_s: int = Field(
+        7 * 24 * 3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="Lifetime of the presigned evidence URLs inside a delivered case.",
+    )
+
+    # Registry: stream-credential encryption and camera health thresholds.
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Fernet key (urlsafe base64, 32 bytes) encrypting stream credentials. Unset: one "
+            "is generated on first use and kept in state_dir/secret.key (demo and dev only)."
+        ),
+    )
+    health_offline_after_s: float = Field(
+        60, gt=0, description="No heartbeat for this long: the camera is offline."
+    )
+    health_stale_frame_s: float = Field(
+        10, gt=0, description="Last decoded frame older than this: degraded."
+    )
+    health_min_fps: float = Field(1.0, ge=0, description="Analysed fps below this: degraded.")
+    health_max_errors: int = Field(
+        0, ge=0, description="More errors than this since the previous heartbeat: degraded."
+    )
 
     @property
     def db_url(self) -> str:

@@ -39,10 +39,14 @@ def issue_token(session: Session, role: Role, name: str) -> str:
     return token
 
 
-def lookup(session: Session, token: str) -> Role | None:
-    row = session.scalar(
+def lookup_token(session: Session, token: str) -> ApiToken | None:
+    return session.scalar(
         select(ApiToken).where(ApiToken.token_sha256 == _hash(token), ApiToken.revoked_at.is_(None))
     )
+
+
+def lookup(session: Session, token: str) -> Role | None:
+    row = lookup_token(session, token)
     return Role(row.role) if row else None
 
 
@@ -61,13 +65,16 @@ def require(*roles: Role) -> Callable[..., Role]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         with request.app.state.sessions() as session:
-            role = lookup(session, creds.credentials)
-        if role is None:
+            row = lookup_token(session, creds.credentials)
+        if row is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "invalid or revoked token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        role = Role(row.role)
+        # The token's holder is who the audit log names for any change this request makes.
+        request.state.actor = row.name
         if role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {role} may not do this")
         return role

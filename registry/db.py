@@ -28,6 +28,10 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # SQLite's lower() folds ASCII only; case-insensitive search must fold Cyrillic too.
+            dbapi_conn.create_function(
+                "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+            )
 
         return eng
     if url.startswith("postgresql://"):

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -35,6 +46,8 @@ class Camera(Base):
     # Stream URLs may carry credentials: the API never returns them unredacted.
     stream_main: Mapped[str | None] = mapped_column(String(1000))
     stream_sub: Mapped[str | None] = mapped_column(String(1000))
+    # Fernet token of {"main": "user:pass", ...}; see registry/crypto.py. Never returned.
+    stream_credentials: Mapped[str | None] = mapped_column(Text)
     type_approval_number: Mapped[str | None] = mapped_column(String(64))
     verification_certificate: Mapped[str | None] = mapped_column(String(128))
     verification_valid_until: Mapped[date | None] = mapped_column(Date)
@@ -90,3 +103,76 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CameraHealth(Base):
+    """The latest heartbeat a detector reported for a camera (older ones are not kept)."""
+
+    __tablename__ = "camera_health"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[str] = mapped_column(String(100))
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fps_in: Mapped[float] = mapped_column(Float)
+    fps_out: Mapped[float] = mapped_column(Float)
+    inference_ms: Mapped[float | None] = mapped_column(Float)
+    queue_depth: Mapped[int] = mapped_column(Integer)
+    last_frame_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    errors: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEntry(Base):
+    """One change to the registry: who, when, what, with the entity before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CaseRecord(Base):
+    """One enforcement case per violation event: built once, published, delivered once."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_camera_created", "camera_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    camera_id: Mapped[str] = mapped_column(String(32))
+    enforceable: Mapped[bool] = mapped_column(Boolean, index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class CameraLease(Base):
+    """Which detector worker analyses a camera, until when, under which fencing epoch."""
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    # Bumped on every claim: a worker whose epoch is stale lost the camera and must not publish.
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    renewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set while the stream is lost, so that a takeover neither repeats nor misses the incident.
+    stream_lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from contract.events import DetectionEvent
+from contract.health import HealthState, Heartbeat
+from contract.scene import SceneConfig
 
 T = TypeVar("T")
 
@@ -19,8 +23,199 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+def as_utc(t: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+CAMERA_ID_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,31}$"
+INT32_MAX = 2**31 - 1
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; other control characters are never meant in these fields.
+    if any(ord(c) < 32 and c not in "\t\n" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_printable)
+    ]
+
+
+def _stream_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("rtsp", "rtsps", "http", "https", "rtmp", "srt"):
+        raise ValueError("must be an rtsp://, rtsps://, http(s)://, rtmp:// or srt:// URL")
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise ValueError("has a malformed host or port") from None
+    if not host:
+        raise ValueError("has no host")
+    return value
+
+
+StreamUrl = Annotated[Text(1000, 1), AfterValidator(_stream_url)]
+
+
+class CameraKind(StrEnum):
+    STREET_CAMERA = "street_camera"
+    ENFORCEMENT_UNIT = "enforcement_unit"
+
+
+class CameraStatus(StrEnum):
+    ACTIVE = "active"
+    MAINTENANCE = "maintenance"
+    DECOMMISSIONED = "decommissioned"
+
+
+GostCode = Annotated[str, Field(pattern=r"^C\d{1,3}$", description="GOST R 57144 code, e.g. C12")]
+
+_CAMERA_EXAMPLE: dict[str, Any] = {
+    "id": "VLG-CAM-095",
+    "kind": "street_camera",
+    "name": "пр. Ленина — ул. Пушкина",
+    "district": "Tsentralny",
+    "address": "г. Волгоград, проспект Ленина / улица Пушкина",
+    "lat": 48.7102,
+    "lon": 44.5153,
+    "heading_deg": 90,
+    "lanes": 4,
+    "vendor": "Hikvision",
+    "model": "DS-2CD2T46G2",
+    "status": "active",
+    "stream_main": "rtsp://viewer:s3cret@10.41.3.99:554/Streaming/Channels/101",
+    "stream_sub": "rtsp://viewer:s3cret@10.41.3.99:554/Streaming/Channels/102",
+}
+_ENFORCEMENT_EXAMPLE: dict[str, Any] = {
+    **_CAMERA_EXAMPLE,
+    "id": "VLG-ENF-017",
+    "kind": "enforcement_unit",
+    "type_approval_number": "ГРСИ 78211-20",
+    "verification_certificate": "С-ВЯ/12-03-2026/512345678",
+    "verification_valid_until": "2027-03-11",
+    "certified_codes": ["C1", "C12", "C13"],
+}
+
+
+class CameraFields(BaseModel):
+    """Everything about a camera an operator sets, with the bounds the registry enforces."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    kind: CameraKind
+    name: Text(200, 1)
+    district: Text(64) | None = None
+    address: Text(300) | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    heading_deg: float | None = Field(None, ge=0, lt=360, description="Compass bearing of view.")
+    lanes: int | None = Field(None, ge=1, le=16)
+    vendor: Text(100) | None = None
+    model: Text(100) | None = None
+    status: CameraStatus = CameraStatus.ACTIVE
+    stream_main: StreamUrl | None = Field(
+        None,
+        description=(
+            "Stream URL. user:password@ in it is stored encrypted and never returned; answers "
+            "show ***@ instead, and sending ***@ back keeps the stored credentials."
+        ),
+    )
+    stream_sub: StreamUrl | None = None
+    type_approval_number: Text(64) | None = Field(
+        None, description="ГРСИ type-approval number (enforcement units)."
+    )
+    verification_certificate: Text(128) | None = Field(
+        None, description="Metrological verification (поверка) certificate number."
+    )
+    verification_valid_until: date | None = None
+    certified_codes: list[GostCode] | None = Field(None, max_length=40)
+
+    @model_validator(mode="after")
+    def _enforcement_has_certificates(self) -> CameraFields:
+        if self.kind is CameraKind.ENFORCEMENT_UNIT:
+            missing = [
+                name
+                for name in (
+                    "type_approval_number",
+                    "verification_certificate",
+                    "verification_valid_until",
+                    "certified_codes",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"an enforcement unit needs {', '.join(missing)}")
+        return self
+
+
+class CameraCreate(CameraFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [_CAMERA_EXAMPLE, _ENFORCEMENT_EXAMPLE]}
+    )
+
+    id: str = Field(pattern=CAMERA_ID_PATTERN, description="Stable id, e.g. VLG-CAM-095.")
+
+
+class CameraUpdate(BaseModel):
+    """Fields to change; those left out stay as they are, null clears an optional one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {"status": "maintenance"},
+                {
+                    "verification_certificate": "С-ВЯ/01-04-2026/6001",
+                    "verification_valid_until": "2027-04-01",
+                },
+            ]
+        },
+    )
+
+    kind: CameraKind | None = None
+    name: Text(200, 1) | None = None
+    district: Text(64) | None = None
+    address: Text(300) | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    heading_deg: float | None = Field(None, ge=0, lt=360)
+    lanes: int | None = Field(None, ge=1, le=16)
+    vendor: Text(100) | None = None
+    model: Text(100) | None = None
+    status: CameraStatus | None = None
+    stream_main: StreamUrl | None = None
+    stream_sub: StreamUrl | None = None
+    type_approval_number: Text(64) | None = None
+    verification_certificate: Text(128) | None = None
+    verification_valid_until: date | None = None
+    certified_codes: list[GostCode] | None = Field(None, max_length=40)
+
+
 class CameraOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **_ENFORCEMENT_EXAMPLE,
+                    "stream_main": "rtsp://***@10.41.3.99:554/Streaming/Channels/101",
+                    "stream_sub": "rtsp://***@10.41.3.99:554/Streaming/Channels/102",
+                    "stream_credentials_set": True,
+                    "verification_lapsed": False,
+                    "health": "online",
+                    "scene_version": 2,
+                }
+            ]
+        },
+    )
 
     id: str
     kind: str
@@ -41,6 +236,13 @@ class CameraOut(BaseModel):
     verification_valid_until: date | None = None
     certified_codes: list[str] | None = None
     scene_version: int | None = None
+    stream_credentials_set: bool = Field(
+        False, description="Whether stream credentials are stored (they are never returned)."
+    )
+    verification_lapsed: bool = Field(
+        False, description="Enforcement unit whose verification is past its valid-until date."
+    )
+    health: HealthState = HealthState.OFFLINE
 
 
 class EvidenceLink(BaseModel):
@@ -72,3 +274,235 @@ class EventDetail(EventSummary):
 class Health(BaseModel):
     status: str
     checks: dict[str, Any] = Field(default_factory=dict)
+
+
+_SCENE_EXAMPLE: dict[str, Any] = {
+    "frame_width": 1280,
+    "frame_height": 720,
+    "zones": [
+        {
+            "id": "crosswalk-1",
+            "kind": "crosswalk",
+            "polygon": [[300, 520], [980, 520], [1000, 600], [280, 600]],
+        }
+    ],
+    "lines": [
+        {"id": "stop-1", "kind": "stop_line", "points": [[260, 620], [1020, 620]]},
+    ],
+    "signals": [{"id": "tl-1", "bbox": [600, 40, 640, 140], "controls": ["stop-1"]}],
+    "calibration": {
+        "image_points": [[300, 700], [980, 700], [900, 400], [380, 400]],
+        "ground_points": [[0, 0], [10.5, 0], [10.5, 40], [0, 40]],
+    },
+}
+
+
+class SceneSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"version": 2, "created_at": "2026-05-01T09:30:00Z", "created_by": "ops"}]
+        }
+    )
+
+    version: int
+    created_at: UtcDatetime
+    created_by: str | None
+
+
+class SceneOut(SceneSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "camera_id": "VLG-ENF-001",
+                    "version": 2,
+                    "created_at": "2026-05-01T09:30:00Z",
+                    "created_by": "ops",
+                    "config": _SCENE_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    camera_id: str
+    config: SceneConfig
+
+
+SCENE_BODY_EXAMPLES: dict[str, Any] = {
+    "stop line, crosswalk, signal, calibration": {"value": _SCENE_EXAMPLE},
+}
+
+
+class HeartbeatIn(Heartbeat):
+    """A detector heartbeat, bounded so that every accepted value can be stored."""
+
+    model_config = ConfigDict(
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "camera_id": "VLG-ENF-001",
+                    "worker_id": "detector-1",
+                    "time": "2026-05-01T09:30:00Z",
+                    "fps_in": 25.0,
+                    "fps_out": 12.5,
+                    "inference_ms": 38.2,
+                    "queue_depth": 0,
+                    "last_frame_time": "2026-05-01T09:29:59.960Z",
+                    "errors": 0,
+                }
+            ]
+        },
+    )
+
+    camera_id: str = Field(max_length=32)
+    worker_id: Text(100, 1)
+    queue_depth: int = Field(0, ge=0, le=INT32_MAX)
+    errors: int = Field(0, ge=0, le=INT32_MAX, description="Errors since the previous heartbeat.")
+    last_error: Text(500) | None = None
+
+
+class CameraHealthOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "camera_id": "VLG-ENF-001",
+                    "state": "degraded",
+                    "reasons": ["analysed 0.4 fps, below 1.0"],
+                    "worker_id": "detector-1",
+                    "time": "2026-05-01T09:30:00Z",
+                    "received_at": "2026-05-01T09:30:00.120Z",
+                    "fps_in": 25.0,
+                    "fps_out": 0.4,
+                    "inference_ms": 910.0,
+                    "queue_depth": 48,
+                    "last_frame_time": "2026-05-01T09:29:59.960Z",
+                    "errors": 0,
+                    "last_error": None,
+                }
+            ]
+        }
+    )
+
+    camera_id: str
+    state: HealthState
+    reasons: list[str] = Field(description="Why the state is not online; empty when it is.")
+    worker_id: str | None = None
+    time: UtcDatetime | None = Field(None, description="When the worker sent its last heartbeat.")
+    received_at: UtcDatetime | None = None
+    fps_in: float | None = None
+    fps_out: float | None = None
+    inference_ms: float | None = None
+    queue_depth: int | None = None
+    last_frame_time: UtcDatetime | None = None
+    errors: int | None = None
+    last_error: str | None = Field(None, description="Credentials in it are redacted.")
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "at": "2026-05-01T09:30:00Z",
+                    "actor": "ops-desk",
+                    "role": "operator",
+                    "action": "update",
+                    "entity": "camera",
+                    "entity_id": "VLG-CAM-007",
+                    "before": {"status": "active"},
+                    "after": {"status": "maintenance"},
+                }
+            ]
+        },
+    )
+
+    id: int
+    at: UtcDatetime
+    actor: str
+    role: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class ImportProblem(BaseModel):
+    line: int = Field(description="1-based line of the bad row (CSV) or feature (GeoJSON).")
+    field: str | None = Field(None, description="The offending column or property, if one.")
+    message: str
+
+
+class ImportFailed(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "import rejected: 2 bad rows, nothing was changed",
+                    "errors": [
+                        {"line": 3, "field": "lat", "message": "Input should be ≤ 90"},
+                        {"line": 7, "field": "id", "message": "duplicate id VLG-CAM-101"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    detail: str
+    errors: list[ImportProblem]
+
+
+class ImportReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"created": 12, "updated": 98, "unchanged": 0}]}
+    )
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float] = Field(description="[lon, lat], WGS 84.")
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointGeometry
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "id": "VLG-ENF-004",
+                            "geometry": {"type": "Point", "coordinates": [44.51, 48.71]},
+                            "properties": {
+                                "id": "VLG-ENF-004",
+                                "kind": "enforcement_unit",
+                                "name": "ул. Рабоче-Крестьянская",
+                                "status": "active",
+                                "health": "offline",
+                                "verification_lapsed": True,
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]

@@ -12,6 +12,7 @@ import random
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -48,15 +49,24 @@ def free_port_block(n: int) -> int:
     raise RuntimeError("no free port block")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+@contextmanager
+def temp_pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards; yields its URL."""
     name = f"dozor_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = ADMIN_PG.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    with temp_pg_database() as url:
+        yield url
 
 
 def stack_settings(state_dir: Path, database_url: str, **overrides: object) -> Settings:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
 from detectors.backends.base import Detection, DetectorBackend
 from detectors.errors import DetectorInputError
+from dozor.settings import Settings
 
 # COCO classes the traffic rules look at.
 TRAFFIC_CLASSES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
@@ -49,6 +51,16 @@ class UltralyticsBackend(DetectorBackend):
         self.confidence = confidence
         self.imgsz = imgsz
         self.tracker = tracker
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(
+            settings.model,
+            confidence=settings.confidence,
+            imgsz=settings.imgsz,
+            tracker=settings.tracker,
+            config_dir=settings.yolo_config_dir,
+        )
 
     def reset(self) -> None:
         for predictor_tracker in getattr(self._model.predictor, "trackers", None) or []:

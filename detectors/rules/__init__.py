@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from contract.scene import SceneConfig
 from detectors.rules.base import Finding, FrameContext, Rule
-from detectors.rules.red_light import RedLightRule
+from detectors.rules.bus_lane import BusLaneRule
+from detectors.rules.congestion import CongestionRule
+from detectors.rules.dwell import NoStoppingRule
+from detectors.rules.junction_box import JunctionBoxRule
+from detectors.rules.pedestrian_roadway import PedestrianOnRoadwayRule
+from detectors.rules.red_light import RedLightRule, StopLineRule
+from detectors.rules.solid_line import SolidLineRule
+from detectors.rules.speeding import SpeedingRule
+from detectors.rules.stopped_vehicle import StoppedVehicleRule
+from detectors.rules.tamper import TamperRule
+from detectors.rules.wrong_way import WrongWayRule
+from detectors.rules.yield_pedestrians import YieldPedestriansRule
 
-ALL_RULES: tuple[type[Rule], ...] = (RedLightRule,)
+ALL_RULES: tuple[type[Rule], ...] = (
+    RedLightRule,
+    StopLineRule,
+    SpeedingRule,
+    WrongWayRule,
+    SolidLineRule,
+    BusLaneRule,
+    JunctionBoxRule,
+    YieldPedestriansRule,
+    NoStoppingRule,
+    StoppedVehicleRule,
+    PedestrianOnRoadwayRule,
+    CongestionRule,
+    TamperRule,
+)
 
 
 def rules_for(scene: SceneConfig, fps: float) -> list[Rule]:

@@ -1,13 +1,24 @@
-"""Red-light running (GOST R 57144 code C12): crossing a stop line while its signal is red."""
+"""Stop lines under a red signal: red-light running (GOST R 57144 code C12) and stopping
+beyond the stop line (C13). Both follow each vehicle across each signal-controlled line."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from contract.events import EventType
-from contract.scene import Line, LineKind, SceneConfig
-from detectors.geometry import projection, signed_distance
-from detectors.rules.base import VEHICLES, Finding, FrameContext, Rule
+from contract.scene import LineKind, SceneConfig, ZoneKind
+from detectors.geometry import inside, projection
+from detectors.rules.base import (
+    VEHICLES,
+    Finding,
+    FrameContext,
+    Rule,
+    displacement,
+    height,
+    side,
+    smoothed_anchor,
+    still_since,
+)
 from detectors.signal_state import Colour
 from detectors.tracks import Track
 
@@ -18,22 +29,26 @@ class _Approach:
     crossed_at: tuple[int, float] | None = None  # (frame, offset) where it passed the line
     red_at_crossing: bool = False
     red_for_s: float = 0.0
-    reported: bool = False
+    moving_past: bool = False  # seen moving on, past the margin
+    done: bool = False
 
 
-class RedLightRule(Rule):
-    event_type = EventType.RED_LIGHT
-    gost_code = "C12"
-
-    #: A crossing counts only once the anchor is this far (fraction of box height, min px)
-    #: past the line, and only after it was as far before it: a vehicle waiting with its
-    #: wheels on the line jitters across it without crossing.
+class _StopLineWatch(Rule):
+    #: A vehicle counts as on the approach side only once its anchor is this far (fraction
+    #: of box height, min px) before the line: one waiting with its wheels on the line
+    #: jitters across it without crossing.
     margin_fraction = 0.08
     margin_min_px = 3.0
     #: The first instant of red forgives a vehicle already committed to the junction.
     grace_s = 0.3
     #: How far beyond a stop line's ends (fraction of its length) a crossing still counts.
     extent_slack = 0.1
+    #: Past the line by this many box heights, a vehicle has entered the junction.
+    through_heights = 1.0
+    #: Lost (occlusion, id switch) for this long after moving on past the margin faster
+    #: than moving_heights_per_s, a vehicle counts as having driven through.
+    lost_s = 0.2
+    moving_heights_per_s = 0.5
 
     def __init__(self, scene: SceneConfig, fps: float) -> None:
         super().__init__(scene, fps)
@@ -49,12 +64,6 @@ class RedLightRule(Rule):
         controlled = {lid for s in scene.signals for lid in s.controls}
         return any(ln.id in controlled for ln in scene.line(LineKind.STOP_LINE))
 
-    def _side(self, line: Line, point: tuple[float, float]) -> float:
-        d = signed_distance(point, *line.points)
-        if line.approach is not None and signed_distance(line.approach, *line.points) > 0:
-            d = -d
-        return d  # negative: approach side
-
     def _red(self, ctx: FrameContext, line_id: str) -> tuple[bool, float]:
         reds = [
             ctx.offset_s - ctx.signal_since.get(sid, 0.0)
@@ -68,48 +77,119 @@ class RedLightRule(Rule):
         for track in ctx.tracks.seen_now(ctx.index):
             if track.label not in VEHICLES:
                 continue
-            det = track.last.detection
-            height = det.bbox[3] - det.bbox[1]
-            margin = max(self.margin_min_px, self.margin_fraction * height)
-            for line_id, line in self.lines.items():
-                if line_id not in self.governs:
-                    continue
+            anchor = track.last.detection.anchor
+            margin = max(self.margin_min_px, self.margin_fraction * height(track))
+            for line_id in self.governs.keys() & self.lines.keys():
+                line = self.lines[line_id]
                 st = self.state.setdefault((track.track_id, line_id), _Approach())
-                if st.reported:
+                t = projection(anchor, *line.points)
+                if st.done or not -self.extent_slack <= t <= 1 + self.extent_slack:
                     continue
-                t = projection(det.anchor, *line.points)
-                if not -self.extent_slack <= t <= 1 + self.extent_slack:
-                    continue
-                d = self._side(line, det.anchor)
+                d = side(line, anchor)
                 if d < -margin:
                     st.before, st.crossed_at = True, None
                 elif d > 0 and st.before and st.crossed_at is None:
                     st.crossed_at = (ctx.index, ctx.offset_s)
                     st.red_at_crossing, st.red_for_s = self._red(ctx, line_id)
-                if d > margin and st.crossed_at is not None:
-                    st.reported = True
-                    if st.red_at_crossing and st.red_for_s >= self.grace_s:
-                        findings.append(self._finding(track.track_id, line_id, st, track))
+                if st.crossed_at is None:
+                    continue
+                st.moving_past = d > margin and self._moving(track)
+                through = d > self.through_heights * height(track)
+                findings += self._conclude(ctx, track, line_id, st, through)
+        for (track_id, line_id), st in self.state.items():
+            track = ctx.tracks.tracks.get(track_id)
+            lost = track is not None and ctx.offset_s - track.last.offset_s > self.lost_s
+            if lost and st.moving_past and not st.done:
+                findings += self._conclude(ctx, track, line_id, st, through=True)  # type: ignore[arg-type]
         return findings
 
-    def _finding(self, track_id: int, line_id: str, st: _Approach, track: Track) -> Finding:
+    def _conclude(
+        self, ctx: FrameContext, track: Track, line_id: str, st: _Approach, through: bool
+    ) -> list[Finding]:
+        found = None
+        if st.red_at_crossing and st.red_for_s >= self.grace_s:
+            found = self._judge(ctx, track, line_id, st, through)
+        st.done = st.done or through or found is not None
+        return [found] if found is not None else []
+
+    def _moving(self, track: Track) -> bool:
+        dx, dy, dt = displacement(track, 0.5)
+        return dt > 0 and (dx * dx + dy * dy) ** 0.5 / dt > self.moving_heights_per_s * height(
+            track
+        )
+
+    def _params(self, line_id: str) -> dict[str, float | str]:
+        return {
+            "stop_line": line_id,
+            "grace_s": self.grace_s,
+            "margin_fraction": self.margin_fraction,
+            "through_heights": self.through_heights,
+            "moving_heights_per_s": self.moving_heights_per_s,
+        }
+
+    def _judge(
+        self, ctx: FrameContext, track: Track, line_id: str, st: _Approach, through: bool
+    ) -> Finding | None:
+        raise NotImplementedError
+
+
+class RedLightRule(_StopLineWatch):
+    """Crossing the stop line on red and driving on into the junction."""
+
+    event_type = EventType.RED_LIGHT
+    gost_code = "C12"
+
+    def _judge(
+        self, ctx: FrameContext, track: Track, line_id: str, st: _Approach, through: bool
+    ) -> Finding | None:
+        if not through:
+            return None
         frame, offset = st.crossed_at  # type: ignore[misc]
-        return Finding(
-            type=self.event_type,
-            gost_code=self.gost_code,
-            track_id=track_id,
-            frame_index=frame,
-            offset_s=offset,
-            confidence=round(track.max_confidence, 4),
+        return self.finding(
+            frame,
+            offset,
+            track=track,
+            params=self._params(line_id),
+            measured={"red_for_s": round(st.red_for_s, 3)},
+        )
+
+
+class StopLineRule(_StopLineWatch):
+    """Crossing the stop line on red and stopping past it, short of the junction: standing
+    inside the intersection after crossing on red is red-light running, reported as such."""
+
+    event_type = EventType.STOP_LINE
+    gost_code = "C13"
+    #: Standing this long past the line (and not yet through) makes the violation.
+    min_stop_s = 1.0
+    #: Standing means the anchor stays within this fraction of the box height.
+    still_fraction = 0.1
+
+    def __init__(self, scene: SceneConfig, fps: float) -> None:
+        super().__init__(scene, fps)
+        self.junction = [
+            *scene.zones_of(ZoneKind.INTERSECTION),
+            *scene.zones_of(ZoneKind.JUNCTION_BOX),
+        ]
+
+    def _judge(
+        self, ctx: FrameContext, track: Track, line_id: str, st: _Approach, through: bool
+    ) -> Finding | None:
+        still_for = ctx.offset_s - still_since(track, self.still_fraction * height(track))
+        if through or still_for < self.min_stop_s or not self._red(ctx, line_id)[0]:
+            return None
+        anchor = smoothed_anchor(track)
+        if any(inside(anchor, z.polygon) for z in self.junction):
+            return None
+        return self.finding(
+            ctx.index,
+            ctx.offset_s,
+            track=track,
             params={
-                "stop_line": line_id,
-                "grace_s": self.grace_s,
-                "margin_fraction": self.margin_fraction,
+                **self._params(line_id),
+                "min_stop_s": self.min_stop_s,
+                "still_fraction": self.still_fraction,
             },
-            measured={"red_for_s": round(st.red_for_s, 3), "object_class": track.label},
-            evidence_frames={
-                "before": max(0, frame - round(0.5 * self.fps)),
-                "overview": frame,
-                "after": frame + round(1.0 * self.fps),
-            },
+            measured={"red_for_s": round(st.red_for_s, 3), "stopped_for_s": round(still_for, 2)},
+            before_frame=st.crossed_at[0],  # type: ignore[index]
         )

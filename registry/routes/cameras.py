@@ -1,66 +1,371 @@
-"""Cameras and enforcement units."""
+"""Cameras and enforcement units: list, filter, GeoJSON, create, change, delete, health."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dozor.redact import redact
-from registry.auth import ANY_ROLE, require
+from contract.health import HealthState
+from dozor.settings import Settings
+from registry import audit, catalog
+from registry.audit import Actor, acting
+from registry.auth import ANY_HUMAN, ANY_ROLE, Role, require
 from registry.deps import db
-from registry.models import Camera, SceneVersion
-from registry.schemas import CameraOut, Page
+from registry.health import health_out, health_rows, record_heartbeat
+from registry.models import Camera, EventRecord
+from registry.schemas import (
+    CAMERA_ID_PATTERN,
+    CameraCreate,
+    CameraHealthOut,
+    CameraKind,
+    CameraOut,
+    CameraStatus,
+    CameraUpdate,
+    Feature,
+    FeatureCollection,
+    HeartbeatIn,
+    Page,
+    PointGeometry,
+)
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 
-
-def camera_out(cam: Camera, scene_version: int | None) -> CameraOut:
-    out = CameraOut.model_validate(cam)
-    return out.model_copy(
-        update={
-            "stream_main": redact(cam.stream_main) if cam.stream_main else None,
-            "stream_sub": redact(cam.stream_sub) if cam.stream_sub else None,
-            "scene_version": scene_version,
-        }
-    )
+CameraId = Annotated[
+    str, Path(pattern=CAMERA_ID_PATTERN, description="e.g. VLG-ENF-001", examples=["VLG-ENF-001"])
+]
+EDITORS = (Role.OPERATOR, Role.ADMIN)
+NOT_FOUND = {404: {"description": "No camera with this id."}}
 
 
-def _scene_versions(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(SceneVersion.camera_id, func.max(SceneVersion.version)).group_by(
-            SceneVersion.camera_id
-        )
-    )
-    return {cid: v for cid, v in rows}
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+@dataclass
+class CameraFilters:
+    """Filters shared by the list and the GeoJSON export."""
+
+    kind: Annotated[CameraKind | None, Query()] = None
+    district: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")] = None
+    status: Annotated[CameraStatus | None, Query()] = None
+    health: Annotated[HealthState | None, Query(description="Derived at request time.")] = None
+    verification_lapsed: Annotated[
+        bool | None, Query(description="Enforcement units past their verification date.")
+    ] = None
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[^\x00-\x1f]*$",
+            description="Case-insensitive text in id, name, address or district.",
+            examples=["Ленина"],
+        ),
+    ] = None
+
+    def statement(self, today: Any) -> Select[tuple[Camera]]:
+        stmt = select(Camera)
+        if self.kind:
+            stmt = stmt.where(Camera.kind == self.kind.value)
+        if self.district:
+            stmt = stmt.where(Camera.district == self.district)
+        if self.status:
+            stmt = stmt.where(Camera.status == self.status.value)
+        if self.verification_lapsed is not None:
+            is_lapsed: ColumnElement[bool] = and_(
+                Camera.kind == CameraKind.ENFORCEMENT_UNIT.value,
+                Camera.verification_valid_until < today,
+            )
+            not_lapsed = or_(
+                Camera.kind != CameraKind.ENFORCEMENT_UNIT.value,
+                Camera.verification_valid_until.is_(None),
+                Camera.verification_valid_until >= today,
+            )
+            stmt = stmt.where(is_lapsed if self.verification_lapsed else not_lapsed)
+        if self.q:
+            stmt = stmt.where(
+                or_(
+                    *(
+                        col.icontains(self.q, autoescape=True)
+                        for col in (Camera.id, Camera.name, Camera.address, Camera.district)
+                    )
+                )
+            )
+        return stmt.order_by(Camera.id)
+
+
+def _select(
+    session: Session,
+    settings: Settings,
+    filters: CameraFilters,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[CameraOut], int]:
+    """Matching cameras as answers, and how many match in all."""
+    now = datetime.now(UTC)
+    stmt = filters.statement(now.date())
+    if filters.health is None and limit is not None:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        cams = list(session.scalars(stmt.limit(limit).offset(offset)))
+    else:
+        # Health is derived from the clock, not stored: filter after deriving it.
+        cams = list(session.scalars(stmt))
+        total = None
+    ids = [c.id for c in cams]
+    health = health_rows(session, ids)
+    versions = catalog.scene_versions(session, ids)
+    outs = [
+        catalog.camera_out(c, versions.get(c.id), health.get(c.id), settings, now) for c in cams
+    ]
+    if total is None:
+        outs = [o for o in outs if filters.health in (None, o.health)]
+        total = len(outs)
+        outs = outs[offset : offset + limit] if limit is not None else outs
+    return outs, total
 
 
 @router.get("", response_model=Page[CameraOut], dependencies=[Depends(require(*ANY_ROLE))])
 def list_cameras(
     session: Annotated[Session, Depends(db)],
-    kind: Annotated[str | None, Query(max_length=32)] = None,
+    settings: Annotated[Settings, Depends(settings_of)],
+    filters: Annotated[CameraFilters, Depends()],
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[CameraOut]:
-    stmt = select(Camera)
-    if kind:
-        stmt = stmt.where(Camera.kind == kind)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    cams = session.scalars(stmt.order_by(Camera.id).limit(limit).offset(offset)).all()
-    versions = _scene_versions(session)
-    return Page(
-        items=[camera_out(c, versions.get(c.id)) for c in cams],
-        total=total,
-        limit=limit,
-        offset=offset,
+    """Cameras and enforcement units, by id, filtered; stream credentials never shown."""
+    items, total = _select(session, settings, filters, limit, offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+GEOJSON_PROPERTIES = (
+    "id",
+    "kind",
+    "name",
+    "status",
+    "health",
+    "district",
+    "address",
+    "heading_deg",
+    "lanes",
+    "vendor",
+    "model",
+    "verification_lapsed",
+    "verification_valid_until",
+    "type_approval_number",
+    "verification_certificate",
+    "certified_codes",
+    "scene_version",
+)
+
+
+def to_feature(cam: CameraOut) -> Feature:
+    props = cam.model_dump(mode="json", include=set(GEOJSON_PROPERTIES))
+    return Feature(
+        id=cam.id, geometry=PointGeometry(coordinates=(cam.lon, cam.lat)), properties=props
     )
 
 
-@router.get("/{camera_id}", response_model=CameraOut, dependencies=[Depends(require(*ANY_ROLE))])
-def get_camera(camera_id: str, session: Annotated[Session, Depends(db)]) -> CameraOut:
+# Registered on the app (not under /cameras/) so that the path reads /cameras.geojson.
+geojson_router = APIRouter(tags=["cameras"])
+
+
+@geojson_router.get(
+    "/cameras.geojson",
+    response_model=FeatureCollection,
+    dependencies=[Depends(require(*ANY_HUMAN))],
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def cameras_geojson(
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+    filters: Annotated[CameraFilters, Depends()],
+) -> Response:
+    """All matching cameras as a GeoJSON FeatureCollection (points, [lon, lat])."""
+    items, _ = _select(session, settings, filters)
+    body = FeatureCollection(features=[to_feature(c) for c in items])
+    return Response(body.model_dump_json(), media_type="application/geo+json")
+
+
+def get_or_404(session: Session, camera_id: str) -> Camera:
     cam = session.get(Camera, camera_id)
     if cam is None:
         raise HTTPException(404, f"camera {camera_id} not found")
-    return camera_out(cam, _scene_versions(session).get(camera_id))
+    return cam
+
+
+def one_out(session: Session, settings: Settings, cam: Camera) -> CameraOut:
+    health = health_rows(session, [cam.id]).get(cam.id)
+    return catalog.camera_out(
+        cam, catalog.scene_versions(session, [cam.id]).get(cam.id), health, settings
+    )
+
+
+def invalid_body(errors: list[Any]) -> RequestValidationError:
+    return RequestValidationError(
+        [{**e, "loc": ("body", *e["loc"])} for e in errors if isinstance(e, dict)]
+    )
+
+
+def _credentials_error(exc: catalog.CredentialsError) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", exc.field), "msg": str(exc), "input": None}]
+    )
+
+
+@router.post(
+    "",
+    response_model=CameraOut,
+    status_code=201,
+    responses={409: {"description": "A camera with this id exists."}},
+)
+def create_camera(
+    body: CameraCreate,
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+    actor: Annotated[Actor, Depends(acting(*EDITORS))],
+) -> CameraOut:
+    """Add a camera or enforcement unit. Credentials in stream URLs are stored encrypted."""
+    if session.get(Camera, body.id) is not None:
+        raise HTTPException(409, f"camera {body.id} already exists")
+    try:
+        cam = catalog.new_camera(body, settings)
+    except catalog.CredentialsError as exc:
+        raise _credentials_error(exc) from None
+    session.add(cam)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, f"camera {body.id} already exists") from None
+    audit.record(session, actor, "create", "camera", cam.id, None, catalog.snapshot(cam, settings))
+    session.commit()
+    return one_out(session, settings, cam)
+
+
+@router.get(
+    "/{camera_id}",
+    response_model=CameraOut,
+    dependencies=[Depends(require(*ANY_ROLE))],
+    responses=NOT_FOUND,
+)
+def get_camera(
+    camera_id: CameraId,
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+) -> CameraOut:
+    return one_out(session, settings, get_or_404(session, camera_id))
+
+
+@router.patch("/{camera_id}", response_model=CameraOut, responses=NOT_FOUND)
+def update_camera(
+    camera_id: CameraId,
+    body: CameraUpdate,
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+    actor: Annotated[Actor, Depends(acting(*EDITORS))],
+) -> CameraOut:
+    """Change some fields; the whole camera must still be valid afterwards."""
+    cam = get_or_404(session, camera_id)
+    before = catalog.snapshot(cam, settings)
+    try:
+        merged = catalog.merge(cam, body.model_dump(exclude_unset=True), settings)
+        catalog.apply(cam, merged, settings)
+    except ValidationError as exc:
+        raise invalid_body(exc.errors(include_url=False, include_context=False)) from None
+    except catalog.CredentialsError as exc:
+        raise _credentials_error(exc) from None
+    after = catalog.snapshot(cam, settings)
+    if after != before:
+        audit.record(session, actor, "update", "camera", cam.id, before, after)
+    session.commit()
+    return one_out(session, settings, cam)
+
+
+@router.delete(
+    "/{camera_id}",
+    status_code=204,
+    responses={**NOT_FOUND, 409: {"description": "Events or other records refer to it."}},
+)
+def delete_camera(
+    camera_id: CameraId,
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+    actor: Annotated[Actor, Depends(acting(Role.ADMIN))],
+) -> Response:
+    """Remove a camera entered by mistake. One with evidence is decommissioned instead."""
+    cam = get_or_404(session, camera_id)
+    events = session.scalar(
+        select(func.count(EventRecord.id)).where(EventRecord.camera_id == camera_id)
+    )
+    if events:
+        raise HTTPException(
+            409, f"camera {camera_id} has {events} indexed events; set status decommissioned"
+        )
+    before = catalog.snapshot(cam, settings)
+    session.delete(cam)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(
+            409, f"camera {camera_id} is still referenced; set status decommissioned"
+        ) from None
+    audit.record(session, actor, "delete", "camera", camera_id, before, None)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{camera_id}/health",
+    response_model=CameraHealthOut,
+    dependencies=[Depends(require(*ANY_ROLE))],
+    responses=NOT_FOUND,
+)
+def camera_health(
+    camera_id: CameraId,
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+) -> CameraHealthOut:
+    """Online, degraded or offline, derived from the latest heartbeat, with the reasons."""
+    get_or_404(session, camera_id)
+    row = health_rows(session, [camera_id]).get(camera_id)
+    return health_out(camera_id, row, settings, datetime.now(UTC))
+
+
+@router.post(
+    "/{camera_id}/heartbeat",
+    response_model=CameraHealthOut,
+    status_code=202,
+    dependencies=[Depends(require(Role.DETECTOR))],
+    responses=NOT_FOUND,
+)
+def post_heartbeat(
+    camera_id: CameraId,
+    heartbeat: Annotated[HeartbeatIn, Body()],
+    session: Annotated[Session, Depends(db)],
+    settings: Annotated[Settings, Depends(settings_of)],
+) -> CameraHealthOut:
+    """A detector's report on a camera it analyses; answers the state it now implies."""
+    if heartbeat.camera_id != camera_id:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "camera_id"),
+                    "msg": f"camera_id {heartbeat.camera_id!r} differs from the path's {camera_id}",
+                    "input": heartbeat.camera_id,
+                }
+            ]
+        )
+    get_or_404(session, camera_id)
+    now = datetime.now(UTC)
+    record_heartbeat(session, heartbeat, now)
+    session.commit()
+    return health_out(camera_id, health_rows(session, [camera_id])[camera_id], settings, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -19,6 +19,11 @@ from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page
 router = APIRouter(prefix="/events", tags=["events"])
 
 
+def _utc(ts: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
 def summary(row: EventRecord) -> EventSummary:
     return EventSummary(
         id=row.id,
@@ -26,7 +31,7 @@ def summary(row: EventRecord) -> EventSummary:
         type=row.type,
         category=row.category,
         gost_code=row.gost_code,
-        time=row.time,
+        time=_utc(row.time),
         scene_version=row.scene_version,
         confidence=row.confidence,
     )

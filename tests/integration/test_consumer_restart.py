@@ -7,31 +7,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from contract.events import (
-    Category,
-    DetectionEvent,
-    DetectorInfo,
-    EventData,
-    EventType,
-    EvidenceRef,
-    EvidenceRole,
-    event_id,
-)
-from detectors.publisher import EventPublisher
-from dozor import bus
+from contract.events import EventType
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
 from registry.db import session_scope
 from registry.models import EventRecord
 from tests.conftest import settings_env
+from tests.factories import publish, stored_event
 
 pytestmark = pytest.mark.integration
 
@@ -42,53 +29,11 @@ N = 300
 def _publish_events(settings: Settings, run: str) -> list[str]:
     store = ObjectStore(settings)
     store.ensure()
-    bus.ensure_topics(settings)
-    img = np.full((48, 64, 3), 128, np.uint8)
-    publisher = EventPublisher(bus.producer(settings))
-    ids = []
-    try:
-        for i in range(N):
-            cv2.putText(img, str(i), (5, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
-            jpeg = cv2.imencode(".jpg", img)[1].tobytes()
-            eid = event_id(CAMERA, run, i)
-            stored = store.put(f"{CAMERA}/restart/{eid}/overview.jpg", jpeg, "image/jpeg")
-            publisher.publish(
-                DetectionEvent(
-                    id=eid,
-                    source="dozor://detector/test",
-                    type=EventType.STOPPED_VEHICLE,
-                    time=datetime.now(UTC),
-                    subject=CAMERA,
-                    data=EventData(
-                        category=Category.INCIDENT,
-                        scene_version=1,
-                        confidence=0.5,
-                        frame_index=i,
-                        offset_s=i / 10,
-                        evidence=[
-                            EvidenceRef(
-                                role=EvidenceRole.OVERVIEW,
-                                bucket=stored.bucket,
-                                key=stored.key,
-                                sha256=stored.sha256,
-                                size=stored.size,
-                                content_type=stored.content_type,
-                            )
-                        ],
-                        detector=DetectorInfo(
-                            model_name="test",
-                            model_sha256="0" * 64,
-                            software_version="test",
-                            worker_id="test",
-                        ),
-                        source_uri="file:///synthetic",
-                    ),
-                )
-            )
-            ids.append(eid)
-    finally:
-        publisher.close()
-    return ids
+    events = [
+        stored_event(store, CAMERA, i, run=run, type_=EventType.STOPPED_VEHICLE) for i in range(N)
+    ]
+    publish(settings, events)
+    return [e.id for e in events]
 
 
 def _count(settings: Settings, ids: list[str]) -> int:

@@ -1,0 +1,144 @@
+"""Registry API under uvicorn, driven from this (second) process: req/s, p50, p99 per endpoint,
+each as a ratio to a bare FastAPI endpoint served by the same server in the same run.
+
+Usage (from the repo root): python -m bench.registry_bench [--requests 2000] [--concurrency 16]
+[--database-url postgresql://...]   (default: a fresh SQLite file in a temporary directory)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from dozor.settings import Settings, get_settings
+from registry.app import create_app, prepare_database
+from registry.auth import Role, issue_token
+from registry.db import session_scope
+
+
+def bench_app() -> FastAPI:
+    """The real registry app plus one bare endpoint: no auth, no database, a tiny JSON."""
+    app = create_app(get_settings())
+
+    @app.get("/bench/bare", include_in_schema=False)
+    def bare() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _drive(
+    client: httpx.AsyncClient, path: str, n: int, concurrency: int
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    remaining = iter(range(n))
+
+    async def worker() -> None:
+        for _ in remaining:
+            t = time.perf_counter()
+            r = await client.get(path)
+            latencies.append(time.perf_counter() - t)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - started), latencies
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
+
+
+async def _run(base: str, token: str, n: int, concurrency: int) -> None:
+    targets = {
+        "bare FastAPI": "/bench/bare",
+        "GET /cameras (110)": "/cameras?limit=500",
+        "GET /cameras/{id}": "/cameras/VLG-ENF-001",
+        "GET /cameras filtered": "/cameras?kind=enforcement_unit&verification_lapsed=false",
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+        for path in targets.values():
+            await _drive(client, path, min(100, n), concurrency)  # warm up
+        results = {
+            name: await _drive(client, path, n, concurrency) for name, path in targets.items()
+        }
+    bare_rps, bare_lat = results["bare FastAPI"]
+    bare_p50, bare_p99 = _pct(bare_lat, 50), _pct(bare_lat, 99)
+    print(f"{n} requests per endpoint, {concurrency} concurrent, one uvicorn worker")
+    print(f"{'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  vs bare: rps p50 p99")
+    for name, (rps, lat) in results.items():
+        p50, p99 = _pct(lat, 50), _pct(lat, 99)
+        print(
+            f"{name:24} {rps:8.0f} {p50:8.2f} {p99:8.2f}  "
+            f"x{rps / bare_rps:.2f} x{p50 / bare_p50:.1f} x{p99 / bare_p99:.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            state_dir=Path(tmp),
+            database_url=args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
+        )
+        prepare_database(settings)
+        with session_scope(settings.db_url) as session:
+            token = issue_token(session, Role.VIEWER, "bench")
+        port = _free_port()
+        env = {**os.environ, "DOZOR_STATE_DIR": tmp, "DOZOR_DATABASE_URL": settings.db_url}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.registry_bench:bench_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            asyncio.run(_run(base, token, args.requests, args.concurrency))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

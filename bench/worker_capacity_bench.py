@@ -1,0 +1,109 @@
+"""How many cameras one worker sustains at the analysis rate, and where its time goes.
+
+Usage (from the repo root): python -m bench.worker_capacity_bench [--fps 5] [--max-cameras 4]
+Each camera is the 720p clip played in real time on its own decode thread (as a live
+source: wall-clock stamps, frames dropped when analysis falls behind); the main thread runs
+the worker's own loop (detectors.worker.analyse: batched inference, per-camera tracking,
+rules, evidence to memory). For 1..N cameras it prints the analysed fps per camera against
+the target, the share of due frames dropped, and milliseconds per analysed frame by stage.
+Decode cost is measured on its own first (single thread, same clip), as the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+
+import cv2
+
+from bench.pipeline_bench import CLIP_CAMERAS, media, model_path, pipeline
+from detectors.batching import BatchedYolo, CameraTracker
+from detectors.sources import FileSource, LiveSource
+from detectors.stream_reader import ReaderOptions
+from detectors.worker import CameraRun, StageTimes, analyse
+from registry.leases import Lease
+
+CLIP = "dual_carriageway_uk_approaching.mp4"
+
+
+def decode_ms_per_frame(frames: int = 120) -> float:
+    cap = cv2.VideoCapture(str(media(CLIP)))
+    start = time.perf_counter()
+    for _ in range(frames):
+        if not cap.read()[0]:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    cap.release()
+    return 1000 * (time.perf_counter() - start) / frames
+
+
+def measure(detector: BatchedYolo, cameras: int, fps: float, seconds: float) -> dict[str, float]:
+    options = ReaderOptions(analysis_fps=fps, queue_frames=1)
+    source = FileSource(media(CLIP))
+    runs = []
+    for i in range(cameras):
+        live = LiveSource(str(media(CLIP)), options, started_at=datetime.now(UTC))
+        tracker = CameraTracker(detector, fps)
+        pipe, _ = pipeline(CLIP, source, tracker, fps)
+        lease = Lease(f"{CLIP_CAMERAS[CLIP]}-{i}", "bench", 1, datetime.max.replace(tzinfo=UTC))
+        runs.append(CameraRun(lease, float("inf"), live, tracker, pipe))
+        live.start()
+    times = StageTimes()
+    time.sleep(1.5)  # let every reader open its file
+    for run in runs:  # start from an empty queue
+        while run.source.poll():
+            pass
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if not analyse(runs, detector, 16, times):
+            time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    for run in runs:
+        run.source.stop()
+    delivered = sum(r.source.reader.stats.delivered for r in runs)
+    dropped = sum(r.source.reader.stats.dropped for r in runs)
+    frames = max(times.frames, 1)
+    return {
+        "fps_min": min(r.analysed for r in runs) / elapsed,
+        "fps_mean": times.frames / cameras / elapsed,
+        "dropped": dropped / max(delivered, 1),
+        "inference_ms": 1000 * times.inference_s / frames,
+        "pipeline_ms": 1000 * times.pipeline_s / frames,
+        "batch": times.frames / max(times.batches, 1),
+        "busy": (times.inference_s + times.pipeline_s) / elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fps", type=float, default=5.0)
+    parser.add_argument("--max-cameras", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args()
+
+    detector = BatchedYolo(model_path())
+    decode_ms = decode_ms_per_frame()
+    source_fps = FileSource(media(CLIP)).fps
+    print(f"clip {CLIP} ({source_fps:.0f} fps), target {args.fps} analysed fps per camera")
+    print(
+        f"decode alone: {decode_ms:.1f} ms/frame -> {decode_ms * source_fps / 10:.0f}% "
+        "of a core per camera to keep up with the source"
+    )
+    print("cams  fps/cam(min)  ratio  dropped  batch  infer ms/f  rules+track ms/f  main busy")
+    sustained = 0
+    for cameras in range(1, args.max_cameras + 1):
+        m = measure(detector, cameras, args.fps, args.seconds)
+        ratio = m["fps_min"] / args.fps
+        print(
+            f"{cameras:4d}  {m['fps_min']:12.2f}  {ratio:5.2f}  {m['dropped']:7.1%}  "
+            f"{m['batch']:5.1f}  {m['inference_ms']:10.1f}  {m['pipeline_ms']:16.1f}  "
+            f"{m['busy']:9.0%}"
+        )
+        if ratio < 0.95:
+            break
+        sustained = cameras
+    print(f"sustained at {args.fps} fps: {sustained} camera(s) on this machine")
+
+
+if __name__ == "__main__":
+    main()

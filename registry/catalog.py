@@ -1,0 +1,119 @@
+"""Creating, changing and reading cameras: the rules the API routes and the importer share."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dozor.redact import redact
+from dozor.settings import Settings
+from registry import crypto
+from registry.health import derive
+from registry.models import Camera, CameraHealth, SceneVersion
+from registry.schemas import CameraCreate, CameraFields, CameraKind, CameraOut
+
+FIELDS = tuple(CameraFields.model_fields)
+
+
+class CredentialsError(ValueError):
+    """A stream URL asks to keep credentials (***@) that the camera does not have."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field}: ***@ keeps stored credentials, but none are stored")
+        self.field = field
+
+
+def lapsed(cam: Camera, today: date) -> bool:
+    return (
+        cam.kind == CameraKind.ENFORCEMENT_UNIT
+        and cam.verification_valid_until is not None
+        and cam.verification_valid_until < today
+    )
+
+
+def current_fields(cam: Camera, settings: Settings) -> dict[str, Any]:
+    """The camera as a CameraFields dict, stream credentials masked (for merging a patch)."""
+    stored = crypto.read_credentials(settings, cam.stream_credentials)
+    values = {name: getattr(cam, name) for name in FIELDS}
+    for stream in crypto.STREAMS:
+        name = f"stream_{stream}"
+        values[name] = crypto.masked(values[name], stream in stored)
+    return values
+
+
+def apply(cam: Camera, fields: CameraFields, settings: Settings) -> None:
+    """Set every field of ``cam``; credentials in stream URLs go encrypted into their column."""
+    stored = crypto.read_credentials(settings, cam.stream_credentials)
+    creds: dict[str, str] = {}
+    for name in FIELDS:
+        value = getattr(fields, name)
+        if name.startswith("stream_") and value is not None:
+            stream = name.removeprefix("stream_")
+            value, userinfo = crypto.split_userinfo(value)
+            if userinfo == crypto.MASK:
+                if stream not in stored:
+                    raise CredentialsError(name)
+                creds[stream] = stored[stream]
+            elif userinfo:
+                creds[stream] = userinfo
+        elif name == "certified_codes" and value is not None:
+            value = sorted(set(value), key=lambda c: int(c[1:]))
+        setattr(cam, name, value.value if hasattr(value, "value") else value)
+    cam.stream_credentials = crypto.write_credentials(settings, creds)
+
+
+def merge(cam: Camera, patch: dict[str, Any], settings: Settings) -> CameraFields:
+    """The camera with ``patch`` applied, validated as a whole (raises ValidationError)."""
+    return CameraFields.model_validate({**current_fields(cam, settings), **patch})
+
+
+def new_camera(body: CameraCreate, settings: Settings) -> Camera:
+    cam = Camera(id=body.id)
+    apply(cam, body, settings)
+    return cam
+
+
+def scene_versions(session: Session, camera_ids: list[str] | None = None) -> dict[str, int]:
+    stmt = select(SceneVersion.camera_id, func.max(SceneVersion.version)).group_by(
+        SceneVersion.camera_id
+    )
+    if camera_ids is not None:
+        stmt = stmt.where(SceneVersion.camera_id.in_(camera_ids))
+    return {cid: v for cid, v in session.execute(stmt)}
+
+
+def _shown(url: str | None, has_credentials: bool) -> str | None:
+    shown = crypto.masked(url, has_credentials)
+    return redact(shown) if shown else None
+
+
+def camera_out(
+    cam: Camera,
+    scene_version: int | None,
+    health: CameraHealth | None,
+    settings: Settings,
+    now: datetime | None = None,
+) -> CameraOut:
+    now = now or datetime.now(UTC)
+    out = CameraOut.model_validate(cam)
+    has = crypto.read_credentials(settings, cam.stream_credentials)
+    return out.model_copy(
+        update={
+            # redact() as well: rows written before credentials were split out may hold some.
+            "stream_main": _shown(cam.stream_main, "main" in has),
+            "stream_sub": _shown(cam.stream_sub, "sub" in has),
+            "stream_credentials_set": bool(has),
+            "scene_version": scene_version,
+            "verification_lapsed": lapsed(cam, now.date()),
+            "health": derive(health, settings, now)[0],
+        }
+    )
+
+
+def snapshot(cam: Camera, settings: Settings) -> dict[str, Any]:
+    """What the audit log keeps of a camera: its own fields, credentials masked."""
+    return jsonable_encoder({"id": cam.id, **current_fields(cam, settings)})

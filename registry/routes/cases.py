@@ -1,0 +1,95 @@
+"""Enforcement cases and their delivery state, for the roles allowed to see evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contract.cases import Case, CaseEvidence, CaseManifest
+from dozor.storage import ObjectStore
+from registry.auth import EVIDENCE_READERS, Role, require
+from registry.deps import db, store
+from registry.models import CaseRecord
+from registry.schemas import Page
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+# Cases name plates and link to evidence media: the same roles that may see evidence.
+_readers = require(*sorted(EVIDENCE_READERS))
+
+
+class CaseSummary(BaseModel):
+    id: str
+    event_id: str
+    camera_id: str
+    enforceable: bool
+    reason: str | None
+    created_at: datetime
+    published_at: datetime | None
+    delivered_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+@router.get("", response_model=Page[CaseSummary])
+def list_cases(
+    session: Annotated[Session, Depends(db)],
+    _role: Annotated[Role, Depends(_readers)],
+    camera_id: Annotated[str | None, Query(max_length=32)] = None,
+    enforceable: bool | None = None,
+    delivered: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[CaseSummary]:
+    where = []
+    if camera_id:
+        where.append(CaseRecord.camera_id == camera_id)
+    if enforceable is not None:
+        where.append(CaseRecord.enforceable.is_(enforceable))
+    if delivered is not None:
+        where.append(
+            CaseRecord.delivered_at.is_not(None) if delivered else CaseRecord.delivered_at.is_(None)
+        )
+    total = session.scalar(select(func.count(CaseRecord.id)).where(*where)) or 0
+    rows = session.scalars(
+        select(CaseRecord)
+        .where(*where)
+        .order_by(CaseRecord.created_at.desc(), CaseRecord.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [CaseSummary.model_validate(r, from_attributes=True) for r in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{case_id}", response_model=Case)
+def get_case(
+    case_id: str,
+    session: Annotated[Session, Depends(db)],
+    objects: Annotated[ObjectStore, Depends(store)],
+    _role: Annotated[Role, Depends(_readers)],
+) -> Case:
+    """The case as built, with fresh presigned links (those inside it may have expired)."""
+    row = session.get(CaseRecord, case_id)
+    if row is None:
+        raise HTTPException(404, f"case {case_id} not found")
+    case = Case.model_validate(row.payload)
+    expires = datetime.now(UTC) + objects.presign_ttl
+
+    def renewed(link: CaseEvidence | CaseManifest, bucket: str) -> dict[str, object]:
+        url = objects.client.presigned_get_object(
+            bucket, link.key, expires=objects.presign_ttl, version_id=link.version_id
+        )
+        return {"url": url, "url_expires_at": expires}
+
+    return case.model_copy(
+        update={
+            "evidence": [e.model_copy(update=renewed(e, e.bucket)) for e in case.evidence],
+            "manifest": case.manifest.model_copy(update=renewed(case.manifest, objects.bucket)),
+        }
+    )

@@ -1,0 +1,54 @@
+"""Evidence integrity: re-verify an event's signed manifest; publish the verifying key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from dozor.evidence_verify import EventNotFound, VerificationReport, verify_event
+from dozor.signing import ALGORITHM, Verifier, load_verifier
+from dozor.storage import ObjectStore
+from registry.auth import ANY_ROLE, EVIDENCE_READERS, Role, require
+from registry.deps import db, store
+
+router = APIRouter(tags=["evidence"])
+
+
+class PublicKey(BaseModel):
+    algorithm: str
+    key_id: str
+    public_key_pem: str
+
+
+def verifier(request: Request) -> Verifier:
+    state = request.app.state
+    if getattr(state, "verifier", None) is None:
+        state.verifier = load_verifier(state.settings)
+    return state.verifier
+
+
+@router.get("/events/{event_id}/verify", response_model=VerificationReport)
+def verify(
+    event_id: str,
+    _role: Annotated[Role, Depends(require(*EVIDENCE_READERS))],
+    session: Annotated[Session, Depends(db)],
+    objects: Annotated[ObjectStore, Depends(store)],
+    key: Annotated[Verifier, Depends(verifier)],
+) -> VerificationReport:
+    """Re-read every object at its signed version, re-hash it and check the signature."""
+    try:
+        return verify_event(session, objects, key, event_id)
+    except EventNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/evidence/public-key", response_model=PublicKey)
+def public_key(
+    _role: Annotated[Role, Depends(require(*ANY_ROLE))],
+    key: Annotated[Verifier, Depends(verifier)],
+) -> PublicKey:
+    """The Ed25519 key that verifies evidence manifests; key_id is its SHA-256 fingerprint."""
+    return PublicKey(algorithm=ALGORITHM, key_id=key.key_id, public_key_pem=key.public_pem())

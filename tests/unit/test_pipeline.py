@@ -1,0 +1,124 @@
+"""The pipeline on scripted detections: an outage delays an event, it never loses it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import pytest
+
+from contract.events import DetectionEvent, EventType
+from detectors.backends.base import Detection, DetectorBackend
+from detectors.evidence import EvidenceWriter
+from detectors.pipeline import CameraContext, Pipeline
+from detectors.sources import Frame
+from dozor.storage import StoredObject, sha256_hex
+from tests.unit.test_contract import sample_scene
+
+FPS = 10.0
+# A car approaching the stop line (y=300) from below and driving on through it.
+BOTTOMS = [340, 330, 320, 310, 300, 290, 270, 250, 230, 210, 190, 170] + [150] * 50
+
+
+class ScriptedBackend(DetectorBackend):
+    model_name = "scripted"
+    model_sha256 = "0" * 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def track(self, image: np.ndarray) -> list[Detection]:
+        y = BOTTOMS[min(self.calls, len(BOTTOMS) - 1)]
+        self.calls += 1
+        return [Detection(1, "car", 0.9, (210.0, y - 60.0, 290.0, float(y)))]
+
+    def reset(self) -> None:
+        self.calls = 0
+
+
+class FlakyStore:
+    """S3 that is down for the first ``failures`` writes."""
+
+    bucket = "evidence"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("S3 unavailable")
+        self.objects[key] = data
+        return StoredObject(self.bucket, key, sha256_hex(data), len(data), content_type)
+
+
+# A textured, steady street: a black frame would rightly be reported as camera tamper.
+STREET = np.random.default_rng(7).integers(60, 200, (352, 640, 3), dtype=np.uint8)
+
+
+def frame(i: int) -> Frame:
+    image = STREET.copy()
+    cv2.circle(image, (310, 20), 6, (30, 30, 250), -1)  # the signal head shows red
+    return Frame(i, i / FPS, image)
+
+
+def pipeline(store: FlakyStore, published: list[DetectionEvent]) -> Pipeline:
+    camera = CameraContext(
+        camera_id="VLG-ENF-001",
+        scene_version=1,
+        scene=sample_scene(),
+        source_uri="file:///scripted",
+        source_id="scripted",
+        started_at=datetime(2026, 11, 26, tzinfo=UTC),
+        fps=FPS,
+    )
+    writer = EvidenceWriter(store, plate_reader=None)  # type: ignore[arg-type]
+    return Pipeline(camera, ScriptedBackend(), writer, published.append, "w1")
+
+
+def run(p: Pipeline, frames: int) -> list[Exception]:
+    errors = []
+    for i in range(frames):
+        try:
+            p.process(frame(i))
+        except ConnectionError as exc:  # what a worker logs before it goes on
+            errors.append(exc)
+    return errors
+
+
+def test_a_crossing_on_red_is_published_once_with_its_evidence() -> None:
+    store, published = FlakyStore(failures=0), []
+    p = pipeline(store, published)
+    assert run(p, 60) == []
+    assert [e.type for e in published] == [EventType.RED_LIGHT]
+    refs = published[0].data.evidence
+    assert {r.role.value for r in refs} >= {"overview", "crop", "clip"}
+    assert all(store.objects[r.key] and sha256_hex(store.objects[r.key]) == r.sha256 for r in refs)
+    assert p.pending == []
+
+
+@pytest.mark.parametrize("failures", [1, 7])
+def test_an_s3_outage_delays_the_event_but_loses_nothing(failures: int) -> None:
+    healthy: list[DetectionEvent] = []
+    run(pipeline(FlakyStore(failures=0), healthy), 60)
+    store, published = FlakyStore(failures=failures), []
+    p = pipeline(store, published)
+    errors = run(p, 60)
+    assert len(errors) == failures
+    assert [e.id for e in published] == [healthy[0].id]  # once, with the same id
+    # The evidence shows the frames the rule chose, not whatever the ring held at the retry.
+    assert [(r.role, r.frame_index, r.sha256) for r in published[0].data.evidence] == [
+        (r.role, r.frame_index, r.sha256) for r in healthy[0].data.evidence
+    ]
+    assert p.pending == []
+
+
+def test_flush_publishes_what_is_still_waiting_for_after_frames() -> None:
+    store, published = FlakyStore(failures=0), []
+    p = pipeline(store, published)
+    run(p, 9)  # the crossing is seen, its after-frames are not
+    assert published == [] and len(p.pending) == 1
+    assert [e.type for e in p.flush()] == [EventType.RED_LIGHT]
+    assert p.pending == []
