@@ -177,6 +177,10 @@ def _consume(make_handler: Callable[[Settings], Any], until_idle: float | None) 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if settings.consumer_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.consumer_metrics_port, addr=settings.api_host)
     handler = make_handler(settings)
     try:
         stats = ConsumerLoop(settings, handler).run(stop, idle_exit_s=until_idle)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     worker_batch_max: int = Field(16, ge=1, description="Most frames in one inference batch.")
     worker_queue_frames: int = Field(2, ge=1, description="Decoded frames waiting per camera.")
     worker_metrics_port: int = Field(9400, ge=0, description="Prometheus /metrics; 0 = off.")
+    consumer_metrics_port: int = Field(
+        0, ge=0, description="Prometheus /metrics of `dozor consume ...`; 0 = off."
+    )
     lease_ttl_s: float = Field(15.0, gt=0, description="A dead worker's cameras move after this.")
     heartbeat_interval_s: float = Field(10.0, gt=0)
     stream_open_timeout_s: float = Field(5.0, gt=0)
