@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,8 +153,16 @@ class Evaluator:
             found.append(video)
         return found
 
-    def evaluate(self, video: Path, *, reverse: bool = False) -> ClipResult:
-        """Run one clip (optionally played backwards) through the rules; score it if labelled."""
+    def evaluate(
+        self,
+        video: Path,
+        *,
+        reverse: bool = False,
+        on_frame: Callable[[int, int | None], None] | None = None,
+    ) -> ClipResult:
+        """Run one clip (optionally played backwards) through the rules; score it if labelled.
+
+        ``on_frame(done, total)`` is called after every frame, for a progress display."""
         stem = video.stem
         scene_path = SCENES_DIR / f"{stem}.json"
         if not scene_path.is_file():
@@ -186,6 +194,8 @@ class Evaluator:
             for finding in judge.step(frame.index, frame.offset_s, frame.image, dets):
                 eid = finding_id(camera, self.backend.model_sha256, finding)
                 predicted.append(Predicted(eid, finding))
+            if on_frame is not None:
+                on_frame(len(per_frame), source.frame_count)
         if cached is None:
             _write_cache(cache, per_frame)
         label_file = self.settings.ground_truth_dir / f"{stem}.json"

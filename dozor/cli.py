@@ -148,12 +148,35 @@ def eval_rules(
 ) -> None:
     """Score the rules on hand-labelled clips: precision, recall and time error per rule."""
     from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from detectors.eval import Evaluator, report
 
     evaluator = Evaluator(get_settings())
-    results = [evaluator.evaluate(video) for video in evaluator.clips(clips)]
     console = Console(width=160)
+    results = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        for video in evaluator.clips(clips):
+            task = bar.add_task(video.stem, total=None)
+
+            def advance(done: int, total: int | None, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            results.append(evaluator.evaluate(video, on_frame=advance))
     for table in report(results):
         console.print(table)
 
