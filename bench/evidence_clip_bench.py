@@ -16,6 +16,7 @@ import cv2
 
 from detectors.backends import UltralyticsBackend
 from detectors.evidence import encode_clip
+from detectors.tracking import CameraTracker
 from dozor.settings import get_settings
 
 
@@ -39,7 +40,7 @@ def main() -> None:
         frames.append(image)
     cap.release()
 
-    backend = UltralyticsBackend(settings.model, imgsz=settings.imgsz, tracker=settings.tracker)
+    backend = CameraTracker(UltralyticsBackend.from_settings(settings), fps)
     backend.track(frames[0])  # warm-up
     start = time.perf_counter()
     for image in frames:

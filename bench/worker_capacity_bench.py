@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 import cv2
 
 from bench.pipeline_bench import CLIP_CAMERAS, media, model_path, pipeline
-from detectors.batching import BatchedYolo, CameraTracker
+from detectors.backends import UltralyticsBackend
 from detectors.sources import FileSource, LiveSource
 from detectors.stream_reader import ReaderOptions
+from detectors.tracking import CameraTracker
 from detectors.worker import CameraRun, StageTimes, analyse
 from registry.leases import Lease
 
@@ -37,7 +38,9 @@ def decode_ms_per_frame(frames: int = 120) -> float:
     return 1000 * (time.perf_counter() - start) / frames
 
 
-def measure(detector: BatchedYolo, cameras: int, fps: float, seconds: float) -> dict[str, float]:
+def measure(
+    detector: UltralyticsBackend, cameras: int, fps: float, seconds: float
+) -> dict[str, float]:
     options = ReaderOptions(analysis_fps=fps, queue_frames=1)
     source = FileSource(media(CLIP))
     runs = []
@@ -81,7 +84,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
 
-    detector = BatchedYolo(model_path())
+    detector = UltralyticsBackend(model_path())
     # The first predict sets the interpreter up (about a second): not a per-frame cost.
     detector.detect([cv2.VideoCapture(str(media(CLIP))).read()[1]])
     decode_ms = decode_ms_per_frame()

@@ -24,6 +24,7 @@ from detectors.judge import Judge
 from detectors.pipeline import CameraContext, finding_id
 from detectors.rules import Finding
 from detectors.sources import FileSource, Frame
+from detectors.tracking import CameraTracker
 from dozor.settings import Settings
 from registry.seed import SEED_DIR
 
@@ -118,16 +119,16 @@ def total(results: list[ClipResult]) -> dict[EventType, RuleScore]:
 
 
 class Evaluator:
-    def __init__(self, settings: Settings, backend: DetectorBackend | None = None) -> None:
+    def __init__(self, settings: Settings, detector: DetectorBackend | None = None) -> None:
         self.settings = settings
-        self._backend = backend
+        self._detector = detector
         self.cache_dir = settings.state_dir / "eval-cache"
 
     @property
-    def backend(self) -> DetectorBackend:
-        if self._backend is None:
-            self._backend = UltralyticsBackend.from_settings(self.settings)
-        return self._backend
+    def detector(self) -> DetectorBackend:
+        if self._detector is None:
+            self._detector = UltralyticsBackend.from_settings(self.settings)
+        return self._detector
 
     def clips(self, names: list[str] | None = None) -> list[Path]:
         """Labelled clips (all, or those named by stem) found in the media dir."""
@@ -183,16 +184,16 @@ class Evaluator:
         cache = self._cache_path(camera.source_id)
         cached = _read_cache(cache)
         judge = Judge(scene, source.fps)
-        if cached is None:
-            self.backend.reset()
+        # The same per-stream tracking replays and live workers use.
+        tracker = CameraTracker(self.detector, source.fps) if cached is None else None
         per_frame: list[list[Detection]] = []
         predicted: list[Predicted] = []
         frames = _reversed(source) if reverse else source.frames()
         for frame in frames:
-            dets = cached[frame.index] if cached is not None else self.backend.track(frame.image)
+            dets = cached[frame.index] if tracker is None else tracker.track(frame.image)
             per_frame.append(dets)
             for finding in judge.step(frame.index, frame.offset_s, frame.image, dets):
-                eid = finding_id(camera, self.backend.model_sha256, finding)
+                eid = finding_id(camera, self.detector.model_sha256, finding)
                 predicted.append(Predicted(eid, finding))
             if on_frame is not None:
                 on_frame(len(per_frame), source.frame_count)
@@ -207,7 +208,7 @@ class Evaluator:
     def _cache_path(self, source_id: str) -> Path:
         s = self.settings
         key = "|".join(
-            map(str, (source_id, self.backend.model_sha256, s.tracker, s.confidence, s.imgsz))
+            map(str, (source_id, self.detector.model_sha256, s.tracker, s.confidence, s.imgsz))
         )
         return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 

@@ -18,7 +18,7 @@ from contract.events import (
     event_id,
 )
 from contract.scene import SceneConfig
-from detectors.backends.base import DetectorBackend
+from detectors.backends.base import Tracker
 from detectors.evidence import EvidenceWriter
 from detectors.frame_ring import BufferedFrame, FrameRing
 from detectors.judge import Judge
@@ -77,7 +77,7 @@ class Pipeline:
     def __init__(
         self,
         camera: CameraContext,
-        backend: DetectorBackend,
+        backend: Tracker,
         evidence: EvidenceWriter,
         publish: Callable[[DetectionEvent], None],
         worker_id: str,

@@ -15,6 +15,7 @@ from detectors.evidence import EvidenceWriter
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.publisher import EventPublisher
 from detectors.sources import FileSource
+from detectors.tracking import CameraTracker
 from dozor import bus
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
@@ -69,7 +70,7 @@ def replay(
     # Everything that can be wrong with the input is checked before anything is written.
     source = FileSource(video)
     camera = load_camera(settings, camera_id, source)
-    backend = UltralyticsBackend.from_settings(settings)
+    backend = CameraTracker(UltralyticsBackend.from_settings(settings), source.fps)
     store = ObjectStore(settings)
     store.ensure()
     bus.ensure_topics(settings)

@@ -32,13 +32,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from contract import topics
 from contract.events import DetectionEvent, EventData, EventType, category_of, event_id
 from contract.health import Heartbeat
-from detectors.batching import BatchedYolo, CameraTracker
+from detectors.backends import DetectorBackend, UltralyticsBackend
 from detectors.evidence import EvidenceWriter
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.publisher import EventPublisher
 from detectors.signal_feed import SignalFeed, SignalFeedReader
 from detectors.sources import LiveSource
 from detectors.stream_reader import ReaderOptions, configure_ffmpeg
+from detectors.tracking import CameraTracker
 from dozor import bus
 from dozor.redact import redact
 from dozor.settings import Settings
@@ -119,7 +120,9 @@ class CameraRun:
         return self.lease.camera_id
 
 
-def analyse(runs: list[CameraRun], detector: BatchedYolo, max_batch: int, times: StageTimes) -> int:
+def analyse(
+    runs: list[CameraRun], detector: DetectorBackend, max_batch: int, times: StageTimes
+) -> int:
     """One round: the waiting frame of every camera, detected in one batch, then each
     camera's pipeline. Returns the frames analysed."""
     ready = []
@@ -192,7 +195,7 @@ class Worker:
     def run(self, stop: threading.Event) -> WorkerSummary:
         s = self.settings
         configure_ffmpeg(s.stream_ffmpeg_options)
-        self.detector = BatchedYolo.from_settings(s)
+        self.detector = UltralyticsBackend.from_settings(s)
         store = ObjectStore(s)
         store.ensure()
         self.evidence = EvidenceWriter(store)

@@ -1,9 +1,10 @@
-"""The one interface every detector backend implements."""
+"""The interfaces a detector backend and a per-camera tracker implement."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,24 @@ class Detection:
 
 
 class DetectorBackend(ABC):
+    """A model that finds objects in frames, many frames (cameras) per call."""
+
     #: What events record as the model: name and SHA-256 of the weights.
+    model_name: str
+    model_sha256: str
+    #: Class id -> label of what the backend reports.
+    labels: dict[int, str]
+    #: The tracker configuration (ultralytics tracker YAML) its boxes are meant for.
+    tracker: str
+
+    @abstractmethod
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Any]:
+        """Boxes per image, as ultralytics' Boxes (xyxy, xywh, conf, cls as numpy)."""
+
+
+class Tracker(ABC):
+    """One stream's tracked detections, frame after frame: what the pipeline consumes."""
+
     model_name: str
     model_sha256: str
 

@@ -1,4 +1,4 @@
-"""Ultralytics YOLO (.pt, TFLite, ONNX, TensorRT weights) with ByteTrack tracking."""
+"""Ultralytics YOLO: .pt, TFLite, ONNX and TensorRT weights behind one predict call."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+from ultralytics.engine.results import Boxes
 
-from detectors.backends.base import Detection, DetectorBackend
+from detectors.backends.base import DetectorBackend
 from detectors.errors import DetectorInputError
 from dozor.settings import Settings
 
@@ -22,6 +23,8 @@ def _file_sha256(path: Path) -> str:
 
 
 class UltralyticsBackend(DetectorBackend):
+    labels = TRAFFIC_CLASSES
+
     def __init__(
         self,
         model: str,
@@ -62,32 +65,15 @@ class UltralyticsBackend(DetectorBackend):
             config_dir=settings.yolo_config_dir,
         )
 
-    def reset(self) -> None:
-        for predictor_tracker in getattr(self._model.predictor, "trackers", None) or []:
-            predictor_tracker.reset()
-
-    def track(self, image: np.ndarray) -> list[Detection]:
-        result = self._model.track(
-            image,
-            persist=True,
-            tracker=self.tracker,
-            classes=list(TRAFFIC_CLASSES),
-            conf=self.confidence,
-            imgsz=self.imgsz,
-            verbose=False,
-        )[0]
-        boxes = result.boxes
-        if boxes is None or len(boxes) == 0:
-            return []
-        ids = boxes.id.int().tolist() if boxes.id is not None else [None] * len(boxes)
-        return [
-            Detection(
-                track_id=tid,
-                label=TRAFFIC_CLASSES.get(int(cls), str(int(cls))),
-                confidence=float(conf),
-                bbox=tuple(float(v) for v in xyxy),  # type: ignore[arg-type]
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        boxes: list[Boxes] = []
+        for first in range(0, len(images), max_batch):
+            results = self._model.predict(
+                images[first : first + max_batch],
+                classes=list(self.labels),
+                conf=self.confidence,
+                imgsz=self.imgsz,
+                verbose=False,
             )
-            for tid, cls, conf, xyxy in zip(
-                ids, boxes.cls.tolist(), boxes.conf.tolist(), boxes.xyxy.tolist(), strict=True
-            )
-        ]
+            boxes += [r.boxes.cpu().numpy() for r in results]
+        return boxes

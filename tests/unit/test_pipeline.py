@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from contract.events import DetectionEvent, EventType
-from detectors.backends.base import Detection, DetectorBackend
+from detectors.backends.base import Detection, Tracker
 from detectors.evidence import EvidenceWriter
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.sources import Frame
@@ -21,7 +21,7 @@ FPS = 10.0
 BOTTOMS = [340, 330, 320, 310, 300, 290, 270, 250, 230, 210, 190, 170] + [150] * 50
 
 
-class ScriptedBackend(DetectorBackend):
+class ScriptedBackend(Tracker):
     model_name = "scripted"
     model_sha256 = "0" * 64
 
