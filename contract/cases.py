@@ -79,7 +79,72 @@ class CaseManifest(_Frozen):
     )
 
 
+_SHA = "9f2c1e0d5b7a4c3e8f6d2a1b0c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
+_EVENT = "ead4a970-59f2-5228-a2bb-17dde1e5bc93"
+_CASE_EXAMPLE = {
+    "schema_version": "1",
+    "case_id": case_id_for(_EVENT),
+    "event_id": _EVENT,
+    "built_at": "2026-11-20T16:42:10Z",
+    "location": {
+        "camera_id": "VLG-ENF-001",
+        "name": "пр. Ленина — ул. Рабоче-Крестьянская",
+        "address": "г. Волгоград, проспект Ленина / улица Рабоче-Крестьянская",
+        "lat": 48.7071,
+        "lon": 44.5169,
+    },
+    "unit": {
+        "kind": "enforcement_unit",
+        "type_approval_number": "51578-12",
+        "verification_certificate": "С-ДЦФ/12-10-2025/113146488",
+        "verification_valid_until": "2027-10-11",
+        "certified_codes": ["C1", "C9", "C11", "C12", "C13"],
+    },
+    "gost_code": "C12",
+    "violation_type": "red_light",
+    "time": "2026-11-20T16:42:07Z",
+    "confidence": 0.92,
+    "measured": {"red_for_s": 7.2, "plate": "Х590НР 178"},
+    "plate": "Х590НР 178",
+    "evidence": [
+        {
+            "role": "overview",
+            "content_type": "image/jpeg",
+            "sha256": _SHA,
+            "size": 48506,
+            "bucket": "evidence",
+            "key": f"VLG-ENF-001/2026/11/20/{_EVENT}/overview.jpg",
+            "version_id": "0000000000001",
+            "url": "https://s3.example/evidence/...overview.jpg?X-Amz-Signature=...",
+            "url_expires_at": "2026-11-27T16:42:10Z",
+        }
+    ],
+    "manifest": {
+        "key": f"manifests/VLG-ENF-001/{_EVENT}.json",
+        "version_id": "0000000000002",
+        "sha256": _SHA,
+        "url": "https://s3.example/evidence/manifests/...json?X-Amz-Signature=...",
+        "url_expires_at": "2026-11-27T16:42:10Z",
+        "signature_algorithm": "Ed25519",
+        "key_id": "4352dea2051e8a5c0b1f6e7d9c3a2b4f5e6d7c8b9a0f1e2d3c4b5a6978695a4b",
+        "public_key_path": "/evidence/public-key",
+    },
+    "detector": {
+        "model_name": "yolo11n_int8.tflite",
+        "model_sha256": _SHA,
+        "software_version": "0.1.0",
+        "worker_id": "detector-1",
+    },
+    "enforceable": True,
+    "reason": None,
+}
+
+
 class Case(_Frozen):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [_CASE_EXAMPLE]}
+    )
+
     schema_version: Literal["1"] = CASE_SCHEMA_VERSION
     case_id: str = Field(description="uuid5 of the event id; also the Idempotency-Key.")
     event_id: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from minio.error import S3Error
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
 from contract.manifest import Artifact, SignedManifest, canonical_json, manifest_key
@@ -25,6 +25,25 @@ class EventNotFound(LookupError):
 
 
 class VerificationReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "ead4a970-59f2-5228-a2bb-17dde1e5bc93",
+                    "camera_id": "VLG-ENF-001",
+                    "manifest": "manifests/VLG-ENF-001/ead4a970-59f2-5228-a2bb-17dde1e5bc93.json",
+                    "key_id": "4352dea2051e8a5c0b1f6e7d9c3a2b4f5e6d7c8b9a0f1e2d3c4b5a6978695a4b",
+                    "ok": False,
+                    "checked": ["overview.jpg", "crop.jpg", "clip.mp4"],
+                    "problems": [
+                        "evidence/VLG-ENF-001/.../clip.mp4: SHA-256 9f2c… differs from the "
+                        "signed 61ab…"
+                    ],
+                }
+            ]
+        }
+    )
+
     event_id: str
     camera_id: str
     manifest: str

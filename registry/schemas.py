@@ -9,14 +9,35 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from contract.events import DetectionEvent
+from contract.events import (
+    BBox,
+    Category,
+    DetectionEvent,
+    DetectorInfo,
+    EventData,
+    EventType,
+    EvidenceRef,
+    EvidenceRole,
+    TrackPoint,
+)
 from contract.health import HealthState, Heartbeat
 from contract.scene import SceneConfig
 
 T = TypeVar("T")
 
 
+def _page_example(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    # A page's example is a page of its item model's first example.
+    args = getattr(cls, "__pydantic_generic_metadata__", {}).get("args") or ()
+    extra = args[0].model_config.get("json_schema_extra") if args else None
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if examples:
+        schema["examples"] = [{"items": examples[:1], "total": 1, "limit": 50, "offset": 0}]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     items: list[T]
     total: int
     limit: int
@@ -245,6 +266,60 @@ class CameraOut(BaseModel):
     health: HealthState = HealthState.OFFLINE
 
 
+_EXAMPLE_TIME = datetime(2026, 11, 20, 16, 42, 7, tzinfo=UTC)
+_SHA = "9f2c1e0d5b7a4c3e8f6d2a1b0c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
+_EVENT_EXAMPLE = DetectionEvent(
+    id="ead4a970-59f2-5228-a2bb-17dde1e5bc93",
+    source="dozor://detector/detector-1",
+    type=EventType.RED_LIGHT,
+    time=_EXAMPLE_TIME,
+    subject="VLG-ENF-001",
+    data=EventData(
+        category=Category.VIOLATION,
+        gost_code="C12",
+        scene_version=1,
+        track_id=2,
+        object_class="car",
+        confidence=0.92,
+        frame_index=179,
+        offset_s=7.45,
+        track=[
+            TrackPoint(frame_index=179, offset_s=7.45, bbox=BBox(x1=322, y1=118, x2=382, y2=163))
+        ],
+        params={"stop_line": "stop_nb", "grace_s": 0.3},
+        measured={"red_for_s": 7.2, "object_class": "car"},
+        evidence=[
+            EvidenceRef(
+                role=EvidenceRole.OVERVIEW,
+                bucket="evidence",
+                key="VLG-ENF-001/2026/11/20/ead4a970-59f2-5228-a2bb-17dde1e5bc93/overview.jpg",
+                sha256=_SHA,
+                size=48506,
+                content_type="image/jpeg",
+                frame_index=179,
+            )
+        ],
+        detector=DetectorInfo(
+            model_name="yolo11n_int8.tflite",
+            model_sha256=_SHA,
+            software_version="0.1.0",
+            worker_id="detector-1",
+        ),
+        source_uri="rtsp://***@10.41.5.12:554/live/main",
+    ),
+).model_dump(mode="json")
+_EVENT_SUMMARY_EXAMPLE = {
+    "id": _EVENT_EXAMPLE["id"],
+    "camera_id": "VLG-ENF-001",
+    "type": "red_light",
+    "category": "violation",
+    "gost_code": "C12",
+    "time": _EVENT_EXAMPLE["time"],
+    "scene_version": 1,
+    "confidence": 0.92,
+}
+
+
 class EvidenceLink(BaseModel):
     role: str
     content_type: str
@@ -256,6 +331,8 @@ class EvidenceLink(BaseModel):
 
 
 class EventSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EVENT_SUMMARY_EXAMPLE]})
+
     id: str
     camera_id: str
     type: str
@@ -267,11 +344,36 @@ class EventSummary(BaseModel):
 
 
 class EventDetail(EventSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_EVENT_SUMMARY_EXAMPLE,
+                    "event": _EVENT_EXAMPLE,
+                    "evidence": [
+                        {
+                            "role": "overview",
+                            "content_type": "image/jpeg",
+                            "sha256": _SHA,
+                            "size": 48506,
+                            "url": "http://127.0.0.1:18333/evidence/VLG-ENF-001/...overview.jpg"
+                            "?X-Amz-Expires=300&X-Amz-Signature=...",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     event: DetectionEvent
     evidence: list[EvidenceLink]
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "checks": {"database": "ok"}}]}
+    )
+
     status: str
     checks: dict[str, Any] = Field(default_factory=dict)
 

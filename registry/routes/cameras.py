@@ -180,7 +180,15 @@ geojson_router = APIRouter(tags=["cameras"])
     "/cameras.geojson",
     response_model=FeatureCollection,
     dependencies=[Depends(require(*ANY_HUMAN))],
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/geo+json": {
+                    "schema": {"$ref": "#/components/schemas/FeatureCollection"}
+                }
+            }
+        }
+    },
 )
 def cameras_geojson(
     session: Annotated[Session, Depends(db)],

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,25 @@ _readers = require(*sorted(EVIDENCE_READERS))
 
 
 class CaseSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6fed97f6-14e0-5a0a-9caf-5ede0b4762f2",
+                    "event_id": "ead4a970-59f2-5228-a2bb-17dde1e5bc93",
+                    "camera_id": "VLG-ENF-012",
+                    "enforceable": False,
+                    "reason": "verification certificate expired on 2026-04-17",
+                    "created_at": "2026-11-20T16:42:10Z",
+                    "published_at": "2026-11-20T16:42:10Z",
+                    "delivered_at": None,
+                    "attempts": 0,
+                    "last_error": None,
+                }
+            ]
+        }
+    )
+
     id: str
     event_id: str
     camera_id: str

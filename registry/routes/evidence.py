@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from dozor.evidence_verify import EventNotFound, VerificationReport, verify_event
@@ -18,6 +18,19 @@ router = APIRouter(tags=["evidence"])
 
 
 class PublicKey(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "algorithm": "Ed25519",
+                    "key_id": "4352dea2051e8a5c0b1f6e7d9c3a2b4f5e6d7c8b9a0f1e2d3c4b5a6978695a4b",
+                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA...\n"
+                    "-----END PUBLIC KEY-----\n",
+                }
+            ]
+        }
+    )
+
     algorithm: str
     key_id: str
     public_key_pem: str
