@@ -53,6 +53,8 @@ class _Pending:
     # frames the rule chose even when the ring has moved on.
     frames: dict[EvidenceRole, BufferedFrame] | None = None
     window: list[BufferedFrame] | None = None
+    failures: int = 0
+    next_try_s: float = 0.0  # stream time before which a failed finding is not retried
 
 
 def finding_id(camera: CameraContext, model_sha256: str, finding: Finding) -> str:
@@ -73,6 +75,8 @@ class Pipeline:
     pre_roll_s = 3.0
     #: Longest a rule may ask to wait for frames after its finding.
     max_post_roll_s = 3.0
+    #: Longest wait between two tries of a finding whose evidence or event failed.
+    max_retry_backoff_s = 30.0
 
     def __init__(
         self,
@@ -110,25 +114,36 @@ class Pipeline:
             clip_end = finding.frame_index + round(self.evidence.clip_post_s * self.camera.fps)
             wanted = max([*finding.evidence_frames.values(), clip_end])
             self.pending.append(_Pending(finding, track, min(wanted, limit)))
-        return self._publish_ready(frame.index)
+        return self._publish_ready(frame)
 
     def flush(self) -> list[DetectionEvent]:
         """End of stream: publish what is pending with the frames there are."""
         return self._publish_ready(None)
 
-    def _publish_ready(self, current: int | None) -> list[DetectionEvent]:
+    def _publish_ready(self, current: Frame | None) -> list[DetectionEvent]:
         """Store evidence and publish what is ready, oldest first.
 
         A finding leaves ``pending`` only once its event is published: when S3 or Kafka
         fails, the exception goes to the caller and the finding is tried again with the
         next frame (same id, same evidence), so an outage delays events but loses none.
+        Retries back off exponentially in stream time: rebuilding evidence on every frame
+        would stall the camera's analysis while S3 is down.
         """
         events = []
-        for item in [p for p in self.pending if current is None or p.ready_at <= current]:
+        now = current.offset_s if current is not None else None
+        for item in self.pending[:]:
+            if current is not None and (item.ready_at > current.index or item.next_try_s > now):
+                continue
             if item.frames is None or item.window is None:
                 item.frames, item.window = self._evidence_frames(item.finding)
-            event = self._event(item, item.frames, item.window)
-            self.publish(event)
+            try:
+                event = self._event(item, item.frames, item.window)
+                self.publish(event)
+            except Exception:
+                item.failures += 1
+                backoff = min(self.max_retry_backoff_s, 0.5 * 2 ** (item.failures - 1))
+                item.next_try_s = (now or 0.0) + backoff
+                raise
             self.pending.remove(item)
             events.append(event)
         return events
