@@ -45,9 +45,9 @@ from dozor.redact import redact
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
 from registry import leases
+from registry.crypto import stream_urls
 from registry.db import session_scope
 from registry.health import record_heartbeat
-from registry.models import Camera
 from registry.scenes import current_scene
 
 log = logging.getLogger(__name__)
@@ -267,9 +267,10 @@ class Worker:
             claimed = leases.claim(session, self.worker_id, self.capacity - len(kept), self.ttl_s)
             setups = []
             for lease in claimed:
-                camera = session.get_one(Camera, lease.camera_id)
+                # Credentials are stored apart, encrypted; only the connecting process joins them.
+                uri = stream_urls(session, self.settings, lease.camera_id).get("main", "")
                 version, scene = current_scene(session, lease.camera_id)
-                setups.append((lease, camera.stream_main or "", version, scene))
+                setups.append((lease, uri, version, scene))
         for run in list(self.runs.values()):
             if run.camera_id in kept:
                 run.deadline = asked_at + self.ttl_s

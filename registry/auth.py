@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.deps import db
 from registry.models import ApiToken
 
 
@@ -45,17 +46,15 @@ def lookup_token(session: Session, token: str) -> ApiToken | None:
     )
 
 
-def lookup(session: Session, token: str) -> Role | None:
-    row = lookup_token(session, token)
-    return Role(row.role) if row else None
-
-
 def require(*roles: Role) -> Callable[..., Role]:
     """Dependency: the caller's role, if it is one of ``roles``; else 401/403."""
     allowed = frozenset(roles)
 
     def dependency(
         request: Request,
+        # The route's own session (FastAPI caches the dependency per request): one
+        # connection per request, not one for the token and one for the work.
+        session: Session = Depends(db),
         creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> Role:
         if creds is None or creds.scheme.lower() != "bearer":
@@ -64,8 +63,7 @@ def require(*roles: Role) -> Callable[..., Role]:
                 "missing bearer token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        with request.app.state.sessions() as session:
-            row = lookup_token(session, creds.credentials)
+        row = lookup_token(session, creds.credentials)
         if row is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

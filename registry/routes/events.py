@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -14,14 +14,9 @@ from registry.auth import ANY_HUMAN, EVIDENCE_READERS, Role, require
 from registry.deps import db, store
 from registry.event_index import query_events
 from registry.models import EventRecord
-from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page
+from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page, as_utc
 
 router = APIRouter(prefix="/events", tags=["events"])
-
-
-def _utc(ts: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def summary(row: EventRecord) -> EventSummary:
@@ -31,7 +26,7 @@ def summary(row: EventRecord) -> EventSummary:
         type=row.type,
         category=row.category,
         gost_code=row.gost_code,
-        time=_utc(row.time),
+        time=as_utc(row.time),
         scene_version=row.scene_version,
         confidence=row.confidence,
     )
