@@ -14,10 +14,10 @@ from pathlib import Path
 
 import cv2
 
-from detectors.backends import UltralyticsBackend
-from detectors.evidence import encode_clip
+from detectors.backends import backend_from_settings
 from detectors.tracking import CameraTracker
 from dozor.settings import get_settings
+from evidence.capture import encode_clip
 
 
 def main() -> None:
@@ -40,11 +40,12 @@ def main() -> None:
         frames.append(image)
     cap.release()
 
-    backend = CameraTracker(UltralyticsBackend.from_settings(settings), fps)
-    backend.track(frames[0])  # warm-up
+    detector = backend_from_settings(settings)
+    tracker = CameraTracker(detector, fps)
+    detector.detect(frames[:1])  # warm-up
     start = time.perf_counter()
     for image in frames:
-        backend.track(image)
+        tracker.update(detector.detect([image])[0], image)
     yolo_ms = (time.perf_counter() - start) * 1e3
 
     runs, size = [], 0

@@ -16,7 +16,7 @@ import os
 import time
 
 from bench.pipeline_bench import SHARED, load_frames, media
-from detectors.backends.yolo import TRAFFIC_CLASSES
+from detectors.backends.base import TRAFFIC_CLASSES
 
 CLIP = "dual_carriageway_uk_approaching.mp4"
 

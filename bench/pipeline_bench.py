@@ -16,16 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contract.scene import SceneConfig
-from detectors.backends import Tracker, UltralyticsBackend
-from detectors.backends.yolo import TRAFFIC_CLASSES
-from detectors.evidence import EvidenceWriter
+from detectors.backends import Tracker
+from detectors.backends.base import TRAFFIC_CLASSES
+from detectors.backends.ultralytics_yolo import UltralyticsBackend
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.sources import FileSource, Frame
 from detectors.tracking import CameraTracker
 from dozor.storage import StoredObject, sha256_hex
+from evidence.capture import EvidenceWriter
 from registry.seed import scene_assignments
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("DOZOR_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 CLIP_CAMERAS = {
     "redlight_cam_platte_chelton.mp4": "VLG-ENF-001",
     "redlight_cam_intersection3.mp4": "VLG-ENF-002",
@@ -112,7 +113,7 @@ def main() -> None:
         predict(frame)
     # Bare predict runs before and after the pipeline; its mean is the baseline.
     base_1 = fps_of(frames, predict)
-    pipe_fps = fps_of(frames, pipe.process)
+    pipe_fps = fps_of(frames, lambda f: pipe.process(f, detector.detect([f.image])[0]))
     base_2 = fps_of(frames, predict)
     base = (base_1 + base_2) / 2
     print(f"clip {args.clip}, {len(frames)} frames, model {Path(model_path()).name}")

@@ -22,8 +22,9 @@ import httpx
 from fastapi import FastAPI
 
 from dozor.settings import Settings, get_settings
-from registry.app import create_app, prepare_database
+from registry.app import create_app
 from registry.auth import Role, issue_token
+from registry.bootstrap import prepare_database
 from registry.db import session_scope
 
 

@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 import cv2
 
 from bench.pipeline_bench import CLIP_CAMERAS, media, model_path, pipeline
-from detectors.backends import UltralyticsBackend
+from detectors.backends import DetectorBackend, backend_from_settings
 from detectors.sources import FileSource, LiveSource
 from detectors.stream_reader import ReaderOptions
 from detectors.tracking import CameraTracker
 from detectors.worker import CameraRun, StageTimes, analyse
+from dozor.settings import Settings
 from registry.leases import Lease
 
 CLIP = "dual_carriageway_uk_approaching.mp4"
@@ -39,7 +40,7 @@ def decode_ms_per_frame(frames: int = 120) -> float:
 
 
 def measure(
-    detector: UltralyticsBackend, cameras: int, fps: float, seconds: float
+    detector: DetectorBackend, cameras: int, fps: float, seconds: float
 ) -> dict[str, float]:
     options = ReaderOptions(analysis_fps=fps, queue_frames=1)
     source = FileSource(media(CLIP))
@@ -84,7 +85,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
 
-    detector = UltralyticsBackend(model_path())
+    # The detector the settings choose (DOZOR_BACKEND), on the shared weights by default.
+    detector = backend_from_settings(Settings(model=model_path()))
     # The first predict sets the interpreter up (about a second): not a per-frame cost.
     detector.detect([cv2.VideoCapture(str(media(CLIP))).read()[1]])
     decode_ms = decode_ms_per_frame()

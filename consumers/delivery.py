@@ -3,26 +3,38 @@
 POST the case as JSON with ``Idempotency-Key: <case id>``. 2xx means accepted; 409 means the
 receiver already holds that key (we crashed between its answer and our record of it), which
 is also delivered. Connection errors, timeouts, 429 and 5xx are retried with exponential
-backoff and full jitter; any other answer is a refusal that retrying cannot fix.
+backoff and jitter (dozor.backoff). 401, 403 and 404 are refusals a fix on either side cures
+(a rotated token, a moved endpoint): they count on an alert metric and the case stays
+retryable (the consumer's bounded retries, then the DLQ and ``dozor dlq replay``). Any other
+answer is a refusal that retrying cannot fix. A stop request (SIGTERM) ends a backoff wait.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from prometheus_client import Counter
 
 from consumers.loop import PoisonMessage
 from contract.cases import CASE_SCHEMA_VERSION, Case
+from dozor.backoff import backoff_delay
 from dozor.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# Refusals a configuration fix cures: alert, keep the case, try again later.
+_FIXABLE = frozenset({401, 403, 404})
+
+REFUSED = Counter(
+    "dozor_delivery_refused_total",
+    "Cases the enforcement endpoint refused with 401, 403 or 404 (kept for retry)",
+    ["status"],
+)
 
 
 class DeliveryRefused(PoisonMessage):
@@ -43,11 +55,6 @@ class Delivered:
     attempts: int
 
 
-def backoff_delay(attempt: int, base_s: float, cap_s: float) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempt)]."""
-    return random.uniform(0, min(cap_s, base_s * 2**attempt))
-
-
 def _retry_after(response: httpx.Response, cap_s: float) -> float | None:
     value = response.headers.get("retry-after", "")
     return min(cap_s, float(value)) if value.isdigit() else None
@@ -58,7 +65,7 @@ class CaseDelivery:
         self,
         settings: Settings,
         client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         if not settings.enforcement_endpoint:
             raise ValueError("DOZOR_ENFORCEMENT_ENDPOINT is not set")
@@ -66,7 +73,8 @@ class CaseDelivery:
         self.attempts = settings.delivery_attempts
         self.base_s = settings.delivery_backoff_s
         self.cap_s = settings.delivery_backoff_max_s
-        self.sleep = sleep
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
         headers = {
             "Content-Type": "application/json",
             "X-Dozor-Case-Schema": CASE_SCHEMA_VERSION,
@@ -89,6 +97,13 @@ class CaseDelivery:
             else:
                 if response.is_success or response.status_code == 409:
                     return Delivered(response.status_code, attempt + 1)
+                if response.status_code in _FIXABLE:
+                    REFUSED.labels(str(response.status_code)).inc()
+                    raise DeliveryUnavailable(
+                        f"case {case.case_id}: endpoint answered {response.status_code} "
+                        "(check DOZOR_ENFORCEMENT_ENDPOINT and DOZOR_ENFORCEMENT_TOKEN)",
+                        attempt + 1,
+                    )
                 if response.status_code not in _RETRYABLE:
                     raise DeliveryRefused(
                         f"case {case.case_id}: endpoint answered {response.status_code}: "
@@ -100,6 +115,11 @@ class CaseDelivery:
                 )
             if attempt + 1 < self.attempts:
                 self.sleep(delay)
+                if self._stop.is_set():
+                    raise DeliveryUnavailable(
+                        f"case {case.case_id}: stopped while waiting to retry ({last})",
+                        attempt + 1,
+                    )
         log.warning(
             "delivery failed %d times (%s)",
             self.attempts,
@@ -110,6 +130,10 @@ class CaseDelivery:
             f"case {case.case_id}: not delivered after {self.attempts} attempts ({last})",
             self.attempts,
         )
+
+    def interrupt(self) -> None:
+        """End a backoff wait now (from a signal handler): the case stays to be retried."""
+        self._stop.set()
 
     def close(self) -> None:
         self.client.close()

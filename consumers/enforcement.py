@@ -1,9 +1,10 @@
 """The enforcement consumer: one case per violation, built once, published, delivered once.
 
 A case is built from what the evidence consumer signed, never from the raw event alone: it
-waits until the event is indexed with its signed manifest, re-verifies the manifest's
-signature and every object at its signed version (dozor.evidence_verify), and takes the
-camera and its certificates from the manifest, so a case and its proof cannot disagree.
+reads ``dozor.events.signed`` (each event with a reference to its stored signed manifest),
+re-verifies the manifest's signature and every object at its signed version
+(evidence.verify), and takes the camera and its certificates from the manifest, so a case
+and its proof cannot disagree. Nothing waits or polls for a signature.
 
 A case is enforceable only when it comes from an enforcement unit whose verification was
 valid on the day of the violation and which is certified for the event's GOST code, and
@@ -24,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 
 from kafka import KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
+from minio.error import S3Error
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
+from consumers.boundary import CaseBook, CaseRow
 from consumers.delivery import CaseDelivery, DeliveryRefused, DeliveryUnavailable
-from consumers.evidence import event_sha256
 from consumers.loop import PoisonMessage
 from contract import topics
 from contract.cases import (
@@ -40,22 +41,18 @@ from contract.cases import (
     case_id_for,
 )
 from contract.events import Category, DetectionEvent
-from contract.manifest import Artifact, Manifest, SignedManifest, manifest_key
+from contract.manifest import Manifest, SignedManifest
+from contract.signed import ManifestRef, SignedEvent
 from dozor import bus
-from dozor.evidence_verify import check_artifact, verify_event
 from dozor.settings import Settings
-from dozor.signing import Verifier, load_verifier
-from dozor.storage import ObjectStore, sha256_hex
-from registry.db import session_scope
-from registry.models import Camera, CaseRecord, EventRecord
+from dozor.storage import MISSING_CODES, ObjectStore, sha256_hex
+from evidence.manifest import event_sha256
+from evidence.signing import Verifier, load_verifier
+from evidence.verify import EventBody, verify_event
 
 log = logging.getLogger(__name__)
 
 ENFORCEMENT_UNIT = "enforcement_unit"
-
-
-class NotSignedYet(RuntimeError):
-    """The evidence consumer has not signed and indexed the event yet: retry later."""
 
 
 def not_enforceable_reason(manifest: Manifest) -> str | None:
@@ -82,11 +79,13 @@ def not_enforceable_reason(manifest: Manifest) -> str | None:
 
 class EnforcementConsumer:
     group_id = "dozor-enforcement"
+    topic_names = (topics.EVENTS_SIGNED,)
 
     def __init__(
         self,
         settings: Settings,
         *,
+        cases: CaseBook,
         store: ObjectStore | None = None,
         verifier: Verifier | None = None,
         producer: KafkaProducer | None = None,
@@ -94,6 +93,7 @@ class EnforcementConsumer:
         group_id: str | None = None,
     ) -> None:
         self.settings = settings
+        self.cases = cases
         self.store = store or ObjectStore(settings)
         self.verifier = verifier or load_verifier(settings)
         # Links inside a case must outlive a slow downstream; GET /cases/{id} renews them.
@@ -111,6 +111,11 @@ class EnforcementConsumer:
             self._producer = bus.producer(self.settings)
         return self._producer
 
+    def interrupt(self) -> None:
+        """A stop request: end a delivery's backoff wait instead of sleeping it out."""
+        if self.delivery is not None:
+            self.delivery.interrupt()
+
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close(10)
@@ -124,48 +129,42 @@ class EnforcementConsumer:
             bucket, key, expires=self.url_ttl, version_id=version_id
         )
 
-    def _never_signed(self, event: DetectionEvent) -> str | None:
-        """Why the evidence consumer will dead-letter the event instead of signing it."""
-        with session_scope(self.settings.db_url) as session:
-            if session.get(Camera, event.subject) is None:
-                return f"event {event.id}: unknown camera {event.subject}"
-        for ref in event.data.evidence:
-            problems = check_artifact(self.store, Artifact(version_id=None, **ref.model_dump()))
-            if problems:
-                return f"event {event.id}: {problems[0]}"
-        return None
-
-    def _signed(self, event: DetectionEvent) -> tuple[SignedManifest, CaseManifest, list[str]]:
-        """The event's signed manifest, a reference to it, and what failed verification."""
-        with session_scope(self.settings.db_url) as session:
-            indexed = session.get(EventRecord, event.id) is not None
-            report = verify_event(session, self.store, self.verifier, event.id) if indexed else None
-        if report is None:
-            # Waiting would never end for an event the evidence consumer dead-letters.
-            reason = self._never_signed(event)
-            if reason:
-                raise PoisonMessage(reason)
-            raise NotSignedYet(f"event {event.id} is not signed and indexed yet")
-        bucket, key = self.store.bucket, manifest_key(event.subject, event.id)
-        fetched = self.store.fetch(bucket, key)
+    def _manifest(self, event: DetectionEvent, ref: ManifestRef) -> SignedManifest:
+        """The signed manifest at the version the evidence consumer published."""
         try:
-            signed = SignedManifest.model_validate_json(fetched.data)
+            data = self.store.get(ref.bucket, ref.key, ref.version_id)
+        except S3Error as exc:
+            if exc.code not in MISSING_CODES:
+                raise
+            raise PoisonMessage(f"event {event.id}: manifest {ref.key} is missing") from exc
+        if sha256_hex(data) != ref.sha256:
+            raise PoisonMessage(f"event {event.id}: manifest {ref.key} differs from the published")
+        try:
+            signed = SignedManifest.model_validate_json(data)
         except ValidationError as exc:
-            raise PoisonMessage(f"event {event.id}: manifest {key} is unreadable") from exc
+            raise PoisonMessage(f"event {event.id}: manifest {ref.key} is unreadable") from exc
         if signed.manifest.event_sha256 != event_sha256(event):
             raise PoisonMessage(f"event {event.id}: differs from the event its manifest signed")
-        ref = CaseManifest(
-            key=key,
-            version_id=fetched.version_id,
-            sha256=sha256_hex(fetched.data),
-            url=self._presign(bucket, key, fetched.version_id),
+        return signed
+
+    def _signed(self, message: SignedEvent) -> tuple[SignedManifest, CaseManifest, list[str]]:
+        """The event's signed manifest, a reference to it, and what failed verification."""
+        event, ref = message.event, message.manifest
+        signed = self._manifest(event, ref)
+        report = verify_event(EventBody.of(event), self.store, self.verifier, event.id)
+        case_ref = CaseManifest(
+            key=ref.key,
+            version_id=ref.version_id,
+            sha256=ref.sha256,
+            url=self._presign(ref.bucket, ref.key, ref.version_id),
             url_expires_at=datetime.now(UTC) + self.url_ttl,
             key_id=signed.signature.key_id,
         )
-        return signed, ref, report.problems
+        return signed, case_ref, report.problems
 
-    def build(self, event: DetectionEvent) -> Case:
-        signed, manifest_ref, problems = self._signed(event)
+    def build(self, message: SignedEvent) -> Case:
+        event = message.event
+        signed, manifest_ref, problems = self._signed(message)
         m = signed.manifest
         reason = not_enforceable_reason(m)
         if problems:
@@ -218,33 +217,15 @@ class EnforcementConsumer:
 
     # -- the steps, each recorded --------------------------------------------------------
 
-    def _stored(self, event: DetectionEvent) -> CaseRecord:
+    def _stored(self, message: SignedEvent) -> CaseRow:
         """The case row for the event, building and storing the case the first time."""
-        url = self.settings.db_url
-        with session_scope(url) as session:
-            row = session.get(CaseRecord, case_id_for(event.id))
+        event = message.event
+        row = self.cases.get(case_id_for(event.id))
         if row is not None:
             return row
-        case = self.build(event)
-        with session_scope(url) as session:
-            record = CaseRecord(
-                id=case.case_id,
-                event_id=event.id,
-                camera_id=event.subject,
-                enforceable=case.enforceable,
-                reason=case.reason,
-                payload=case.model_dump(mode="json"),
-                attempts=0,
-            )
-            try:
-                with session.begin_nested():
-                    session.add(record)
-            except IntegrityError:
-                # A takeover after a rebalance stored it first: theirs is the case.
-                return session.get(CaseRecord, case.case_id)  # type: ignore[return-value]
-        return record
+        return self.cases.add(self.build(message), event.id, event.subject)
 
-    def _publish(self, row: CaseRecord) -> None:
+    def _publish(self, row: CaseRow) -> None:
         case_json = Case.model_validate(row.payload).model_dump_json().encode()
         self.producer.send(
             topics.ENFORCEMENT_CASES,
@@ -259,14 +240,9 @@ class EnforcementConsumer:
         self._update(row.id, published_at=datetime.now(UTC))
 
     def _update(self, case_id: str, add_attempts: int = 0, **values: object) -> None:
-        with session_scope(self.settings.db_url) as session:
-            row = session.get(CaseRecord, case_id)
-            assert row is not None
-            row.attempts += add_attempts
-            for name, value in values.items():
-                setattr(row, name, value)
+        self.cases.update(case_id, add_attempts, **values)
 
-    def _deliver(self, row: CaseRecord) -> None:
+    def _deliver(self, row: CaseRow) -> None:
         assert self.delivery is not None
         case = Case.model_validate(row.payload)
         try:
@@ -279,15 +255,40 @@ class EnforcementConsumer:
             raise
         self._update(row.id, done.attempts, delivered_at=datetime.now(UTC), last_error=None)
 
+    def redeliver(self) -> tuple[int, int]:
+        """Send again every enforceable case not delivered yet (after the endpoint or its
+        token was fixed); (delivered, still failing). Withdrawn violations are skipped."""
+        if self.delivery is None:
+            raise ValueError("DOZOR_ENFORCEMENT_ENDPOINT is not set")
+        delivered = failed = 0
+        for row in self.cases.undelivered():
+            if self.cases.withdrawn(Case.model_validate(row.payload).event_id):
+                continue
+            try:
+                self._deliver(row)
+            except (DeliveryUnavailable, DeliveryRefused) as exc:
+                log.warning("case %s still not delivered: %s", row.id, exc)
+                failed += 1
+            else:
+                delivered += 1
+        return delivered, failed
+
     def handle(self, record: ConsumerRecord) -> str:
         try:
-            event = DetectionEvent.model_validate_json(record.value)
+            message = SignedEvent.model_validate_json(record.value)
         except ValidationError as exc:
-            raise PoisonMessage(f"not a valid detection event: {exc.errors()[:3]}") from exc
+            raise PoisonMessage(f"not a valid signed event: {exc.errors()[:3]}") from exc
+        event = message.event
         if event.data.category is not Category.VIOLATION:
             return "not_violation"
         ctx = {"camera_id": event.subject, "event_id": event.id}
-        row = self._stored(event)
+        # Operators' review (registry/review.py): a street camera's violation waits for
+        # confirmation before it becomes a case; a withdrawn one is never delivered.
+        waiting = self.cases.review_gate(event.id, event.subject, record.value.decode())
+        if waiting is not None:
+            log.info("violation %s until an operator confirms it", waiting, extra=ctx)
+            return waiting
+        row = self._stored(message)
         outcome = "duplicate"
         if row.published_at is None:
             self._publish(row)
@@ -298,6 +299,9 @@ class EnforcementConsumer:
                 outcome = "not_enforceable"
             return outcome
         if self.delivery is not None and row.delivered_at is None:
+            if self.cases.withdrawn(event.id):
+                log.info("case %s withdrawn by an operator", row.id, extra=ctx)
+                return "withdrawn"
             self._deliver(row)
             outcome = "delivered"
         log.info("case %s %s", row.id, outcome, extra=ctx)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from contract.events import DetectorInfo, EventType, EvidenceRole
 
-CASE_SCHEMA_VERSION = "1"
+CASE_SCHEMA_VERSION: Final = "1"
 
 # Same event -> same case id, so a rebuilt or redelivered case is recognisably the same one.
 CASE_ID_NAMESPACE = uuid.UUID("0c8f3a52-9a1d-4e7b-b4a6-5d2e8c1f7a93")
@@ -81,7 +81,7 @@ class CaseManifest(_Frozen):
 
 _SHA = "9f2c1e0d5b7a4c3e8f6d2a1b0c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
 _EVENT = "ead4a970-59f2-5228-a2bb-17dde1e5bc93"
-_CASE_EXAMPLE = {
+_CASE_EXAMPLE: dict[str, Any] = {
     "schema_version": "1",
     "case_id": case_id_for(_EVENT),
     "event_id": _EVENT,

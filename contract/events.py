@@ -1,20 +1,41 @@
 """Detection events: the one message detectors publish and consumers and the registry read.
 
-The envelope follows CloudEvents 1.0 attribute names (id, source, type, time, subject,
-specversion, dataschema) so that tools which know CloudEvents recognise it; the payload
-lives under ``data``. Media never travels inside an event: evidence is referenced by
-bucket, key and SHA-256.
+The envelope is a CloudEvents 1.0 event in the JSON format (id, source, type, time, subject,
+specversion, dataschema, and the extension ``schemaversion``), so that CloudEvents tools
+(SDKs, brokers' routers) accept it as it is; the payload lives under ``data``. Media never
+travels inside an event: evidence is referenced by bucket, key, SHA-256 and the S3 version
+the detector wrote.
+
+Producer authentication: a detector signs every event it publishes with its own Ed25519
+key (registered in the registry). The extension attributes ``keyid`` (SHA-256 fingerprint
+of the raw public key) and ``signature`` (base64 Ed25519 over :meth:`DetectionEvent.
+signed_bytes`, the canonical JSON of the event without ``signature``) carry it, so the
+signature travels with the event wherever it goes (DLQ, re-drives, the index). The
+evidence consumer refuses an unsigned event, or one whose key is unknown, revoked, another
+worker's, or whose worker did not hold the camera's lease at the event's time.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
-SCHEMA_VERSION = "1"
+from contract.ids import BucketName, CameraId, EventId, GostCode, ObjectKey, WorkerId
+
+SCHEMA_VERSION: Final = "1"
 
 # Namespace for deterministic event ids: same inputs -> same id, so replays and
 # takeovers can be deduplicated downstream.
@@ -42,6 +63,11 @@ class EventType(StrEnum):
     CAMERA_TAMPER = "camera_tamper"
     STREAM_LOST = "stream_lost"
     STREAM_RESTORED = "stream_restored"
+    # The camera's view against its scene's reference frame (detectors/registration.py).
+    CAMERA_MOVED = "camera_moved"
+    SCENE_CHANGED = "scene_changed"
+    # A cyclist where cycling is banned (a motorway, a no-cycling zone).
+    CYCLIST_BANNED = "cyclist_banned"
 
 
 _INCIDENTS = frozenset(
@@ -52,6 +78,9 @@ _INCIDENTS = frozenset(
         EventType.CAMERA_TAMPER,
         EventType.STREAM_LOST,
         EventType.STREAM_RESTORED,
+        EventType.CAMERA_MOVED,
+        EventType.SCENE_CHANGED,
+        EventType.CYCLIST_BANNED,
     }
 )
 
@@ -60,8 +89,44 @@ def category_of(event_type: EventType) -> Category:
     return Category.INCIDENT if event_type in _INCIDENTS else Category.VIOLATION
 
 
+# CloudEvents `type` values on the wire: reverse-DNS, as the spec recommends, e.g.
+# io.github.dozor.violation.red_light. Code, rules and the index keep the short EventType.
+TYPE_NAMESPACE = "io.github.dozor"
+
+
+def wire_type(event_type: EventType) -> str:
+    return f"{TYPE_NAMESPACE}.{category_of(event_type)}.{event_type.value}"
+
+
+_FROM_WIRE = {wire_type(t): t for t in EventType}
+
+
+def _from_wire(value: object) -> object:
+    # Messages written before the reverse-DNS names carry the bare EventType value.
+    return _FROM_WIRE.get(value, value) if isinstance(value, str) else value
+
+
+WireEventType = Annotated[
+    EventType,
+    BeforeValidator(_from_wire),
+    PlainSerializer(wire_type, return_type=str),
+    WithJsonSchema({"title": "Type", "type": "string", "enum": sorted(_FROM_WIRE)}),
+]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def canonical_json(value: Any) -> bytes:
+    """The bytes that are signed: sorted keys, no whitespace, UTF-8 (close to RFC 8785)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _unset(value: object) -> bool:
+    # Attributes added later are left out while unset, so an older message serialises (and
+    # hashes) exactly as it did before they existed.
+    return value is None
 
 
 class BBox(_Strict):
@@ -88,24 +153,30 @@ class EvidenceRole(StrEnum):
 
 class EvidenceRef(_Strict):
     role: EvidenceRole
-    bucket: str
-    key: str
+    bucket: BucketName
+    key: ObjectKey
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(ge=0)
-    content_type: str
+    content_type: str = Field(max_length=200)
     frame_index: int | None = None
+    version_id: str | None = Field(
+        None,
+        max_length=200,
+        exclude_if=_unset,
+        description="The S3 version the detector wrote, where versioned.",
+    )
 
 
 class DetectorInfo(_Strict):
     model_name: str
     model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     software_version: str
-    worker_id: str
+    worker_id: WorkerId
 
 
 class EventData(_Strict):
     category: Category
-    gost_code: str | None = Field(default=None, description="GOST R 57144-2016 event code.")
+    gost_code: GostCode | None = Field(default=None, description="GOST R 57144-2016 event code.")
     scene_version: int = Field(ge=1)
     track_id: int | None = None
     object_class: str | None = None
@@ -121,15 +192,38 @@ class EventData(_Strict):
 
 
 class DetectionEvent(_Strict):
+    # CloudEvents attribute names are lowercase letters and digits only: an extension
+    # attribute added here must not contain "_" (tests/unit/test_cloudevents.py checks).
     specversion: Literal["1.0"] = "1.0"
-    id: str
+    id: EventId
     source: str = Field(description="URI of the producing worker, e.g. dozor://detector/w1")
-    type: EventType
+    type: WireEventType
     time: AwareDatetime
-    subject: str = Field(description="Camera id; also the Kafka message key.")
+    subject: CameraId = Field(description="Camera id; also the Kafka message key.")
+    datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str = f"dozor:detection-event:v{SCHEMA_VERSION}"
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schemaversion: Literal["1"] = Field(
+        default=SCHEMA_VERSION,
+        # Messages written before CloudEvents naming carry `schema_version`.
+        validation_alias=AliasChoices("schemaversion", "schema_version"),
+    )
     data: EventData
+    keyid: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        exclude_if=_unset,
+        description="Fingerprint (SHA-256 of the raw public key) of the detector's signing key.",
+    )
+    signature: str | None = Field(
+        None,
+        max_length=200,
+        exclude_if=_unset,
+        description="Base64 Ed25519 signature over signed_bytes().",
+    )
+
+    def signed_bytes(self) -> bytes:
+        """What the detector signs: the canonical JSON of the event without ``signature``."""
+        return canonical_json(self.model_dump(mode="json", exclude={"signature"}))
 
 
 def event_id(*parts: object) -> str:

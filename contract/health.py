@@ -1,12 +1,16 @@
-"""Camera health reports: detector heartbeats to the registry and `camera.health` on Kafka."""
+"""Camera health reports: detector heartbeats to the registry (detectors/boundary.py or
+``POST /cameras/{id}/heartbeat``)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-HEALTH_SCHEMA_VERSION = "1"
+from contract.ids import WorkerId
+
+HEALTH_SCHEMA_VERSION: Final = "1"
 
 
 class HealthState(StrEnum):
@@ -22,7 +26,7 @@ class Heartbeat(BaseModel):
 
     schema_version: str = HEALTH_SCHEMA_VERSION
     camera_id: str
-    worker_id: str
+    worker_id: WorkerId
     time: AwareDatetime
     fps_in: float = Field(ge=0, description="Frames decoded per second.")
     fps_out: float = Field(ge=0, description="Frames analysed per second.")

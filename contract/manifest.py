@@ -9,15 +9,20 @@ verifier re-serialises the parsed ``manifest`` member and checks the signature a
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Any, Literal
+from typing import Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+)
 
-from contract.events import Category, DetectorInfo, EventType, EvidenceRole
+from contract.events import Category, DetectorInfo, EventType, EvidenceRef
+from contract.events import canonical_json as canonical_json
 
-MANIFEST_SCHEMA_VERSION = "1"
+MANIFEST_SCHEMA_VERSION: Final = "1"
 
 
 def manifest_key(camera_id: str, event_id: str) -> str:
@@ -25,24 +30,15 @@ def manifest_key(camera_id: str, event_id: str) -> str:
     return f"manifests/{camera_id}/{event_id}.json"
 
 
-def canonical_json(value: Any) -> bytes:
-    """The bytes that are signed: sorted keys, no whitespace, UTF-8 (close to RFC 8785)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Artifact(_Strict):
-    role: EvidenceRole
-    bucket: str
-    key: str
+class Artifact(EvidenceRef):
+    """An event's evidence reference, pinned to the S3 version that was hashed and signed."""
+
+    # Always present in a manifest, null where the store keeps no versions.
     version_id: str | None = Field(description="The S3 version that was hashed and signed.")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
-    content_type: str
-    frame_index: int | None = None
 
 
 class CameraInfo(_Strict):

@@ -12,6 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Point = tuple[float, float]
 
+# Caps that keep validating a scene cheap (the polygon checks are quadratic in its vertices)
+# and far above any real one: a drawn zone has tens of vertices, a scene tens of items.
+MAX_POLYGON_VERTICES = 200
+MAX_SCENE_VERTICES = 2000
+MAX_SCENE_ITEMS = 100
+
 
 class ZoneKind(StrEnum):
     CROSSWALK = "crosswalk"
@@ -22,6 +28,20 @@ class ZoneKind(StrEnum):
     JUNCTION_BOX = "junction_box"
     CARRIAGEWAY = "carriageway"
     INTERSECTION = "intersection"
+    # Where vehicles may stand: kerbside parking bays and bus stops. A vehicle standing in
+    # one (most of its box's bottom edge inside) is neither a stopped-vehicle incident nor
+    # a no-stopping violation.
+    PARKING = "parking"
+    BUS_STOP = "bus_stop"
+    # Where cycling is banned: a motorway's carriageway (no pedestrians either), or a road
+    # or path signed no-cycling. A cyclist (a bicycle, or the person riding one) in one is
+    # reported.
+    MOTORWAY = "motorway"
+    NO_CYCLING = "no_cycling"
+
+
+#: Zone kinds where standing is allowed.
+STOPPING_ALLOWED = frozenset({ZoneKind.PARKING, ZoneKind.BUS_STOP})
 
 
 class LineKind(StrEnum):
@@ -38,7 +58,9 @@ class _Strict(BaseModel):
 class Zone(_Strict):
     id: str = Field(min_length=1, max_length=64)
     kind: ZoneKind
-    polygon: list[Point] = Field(min_length=3, description="Vertices in image pixels.")
+    polygon: list[Point] = Field(
+        min_length=3, max_length=MAX_POLYGON_VERTICES, description="Vertices in image pixels."
+    )
     direction: tuple[Point, Point] | None = Field(
         default=None,
         description="For lanes: travel direction as two image points, from -> to.",
@@ -48,7 +70,8 @@ class Zone(_Strict):
         gt=0,
         description=(
             "For no-stopping/no-parking zones: allowed dwell. For carriageway/intersection "
-            "zones: how long a vehicle may stand before it is a stopped-vehicle incident."
+            "zones: how long a vehicle may stand (not queueing) before it is a "
+            "stopped-vehicle incident (default 2 s)."
         ),
     )
     speed_limit_kmh: float | None = Field(
@@ -67,6 +90,15 @@ class Line(_Strict):
             "side to the other; without it, both directions count."
         ),
     )
+    queue_distance_px: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "For stop lines: a vehicle standing on the approach side within this many pixels "
+            "of the line is waiting at it, not a stopped vehicle (signal in view or not). "
+            "Unset: 1.5 times the vehicle's own box size."
+        ),
+    )
 
 
 class SignalRegion(_Strict):
@@ -75,7 +107,9 @@ class SignalRegion(_Strict):
     id: str = Field(min_length=1, max_length=64)
     bbox: tuple[float, float, float, float] = Field(description="x1, y1, x2, y2 in pixels.")
     controls: list[str] = Field(
-        default_factory=list, description="Ids of the stop lines this signal governs."
+        default_factory=list,
+        max_length=MAX_SCENE_ITEMS,
+        description="Ids of the stop lines this signal governs.",
     )
     controller_id: str | None = Field(
         default=None,
@@ -93,8 +127,8 @@ class SignalRegion(_Strict):
 class Calibration(_Strict):
     """Image <-> ground point pairs (ground in metres) from which a homography is fitted."""
 
-    image_points: list[Point] = Field(min_length=4)
-    ground_points: list[Point] = Field(min_length=4)
+    image_points: list[Point] = Field(min_length=4, max_length=MAX_POLYGON_VERTICES)
+    ground_points: list[Point] = Field(min_length=4, max_length=MAX_POLYGON_VERTICES)
 
     @model_validator(mode="after")
     def _paired(self) -> Calibration:
@@ -106,14 +140,17 @@ class Calibration(_Strict):
 class SceneConfig(_Strict):
     frame_width: int = Field(gt=0, le=16384)
     frame_height: int = Field(gt=0, le=16384)
-    zones: list[Zone] = Field(default_factory=list)
-    lines: list[Line] = Field(default_factory=list)
-    signals: list[SignalRegion] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list, max_length=MAX_SCENE_ITEMS)
+    lines: list[Line] = Field(default_factory=list, max_length=MAX_SCENE_ITEMS)
+    signals: list[SignalRegion] = Field(default_factory=list, max_length=MAX_SCENE_ITEMS)
     calibration: Calibration | None = None
 
     @model_validator(mode="after")
     def _inside_frame_and_unique(self) -> SceneConfig:
         w, h = self.frame_width, self.frame_height
+        vertices = sum(len(z.polygon) for z in self.zones)
+        if vertices > MAX_SCENE_VERTICES:
+            raise ValueError(f"{vertices} zone vertices; at most {MAX_SCENE_VERTICES} per scene")
         ids: set[str] = set()
         shapes: list[tuple[str, list[Point]]] = [
             *((f"zones[{z.id}]", z.polygon) for z in self.zones),
@@ -127,10 +164,14 @@ class SceneConfig(_Strict):
             for x, y in pts:
                 if not (0 <= x <= w and 0 <= y <= h):
                     raise ValueError(f"{name}: point ({x}, {y}) lies outside the {w}x{h} frame")
-        for item in (*self.zones, *self.lines, *self.signals):
-            if item.id in ids:
-                raise ValueError(f"duplicate id {item.id!r} in scene")
-            ids.add(item.id)
+        for item_id in (
+            *(z.id for z in self.zones),
+            *(ln.id for ln in self.lines),
+            *(s.id for s in self.signals),
+        ):
+            if item_id in ids:
+                raise ValueError(f"duplicate id {item_id!r} in scene")
+            ids.add(item_id)
         line_ids = {ln.id for ln in self.lines}
         for s in self.signals:
             for lid in s.controls:

@@ -17,6 +17,7 @@ from contract.health import HEALTH_SCHEMA_VERSION, Heartbeat
 from contract.manifest import MANIFEST_SCHEMA_VERSION, SignedManifest
 from contract.scene import SceneConfig
 from contract.signals import SIGNAL_SCHEMA_VERSION, SignalState
+from contract.signed import SIGNED_EVENT_SCHEMA_VERSION, SignedEvent
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -27,6 +28,7 @@ MODELS: dict[str, type[BaseModel]] = {
     f"heartbeat.v{HEALTH_SCHEMA_VERSION}.json": Heartbeat,
     f"evidence-manifest.v{MANIFEST_SCHEMA_VERSION}.json": SignedManifest,
     f"signal-state.v{SIGNAL_SCHEMA_VERSION}.json": SignalState,
+    f"signed-event.v{SIGNED_EVENT_SCHEMA_VERSION}.json": SignedEvent,
 }
 
 

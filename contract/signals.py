@@ -4,11 +4,11 @@ controller id). Detectors prefer it to the colour they read from the camera imag
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SIGNAL_SCHEMA_VERSION = "1"
+SIGNAL_SCHEMA_VERSION: Final = "1"
 
 
 class SignalColour(StrEnum):

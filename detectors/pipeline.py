@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from contract.events import (
     BBox,
     DetectionEvent,
@@ -18,14 +20,15 @@ from contract.events import (
     event_id,
 )
 from contract.scene import SceneConfig
-from detectors.backends.base import Tracker
-from detectors.evidence import EvidenceWriter
+from detectors.backends.base import Boxes, Tracker
 from detectors.frame_ring import BufferedFrame, FrameRing
 from detectors.judge import Judge
 from detectors.rules import Finding
 from detectors.sources import Frame
 from detectors.tracks import Track
 from dozor import __version__
+from dozor.backoff import backoff_cap
+from evidence.capture import EvidenceWriter
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ class CameraContext:
     source_id: str  # identifies the recording or stream session, for deterministic ids
     started_at: datetime
     fps: float
+    #: The scene version's reference frame (BGR), when one was kept with it.
+    reference: np.ndarray | None = None
 
 
 @dataclass
@@ -81,30 +86,31 @@ class Pipeline:
     def __init__(
         self,
         camera: CameraContext,
-        backend: Tracker,
+        tracker: Tracker,
         evidence: EvidenceWriter,
         publish: Callable[[DetectionEvent], None],
         worker_id: str,
     ) -> None:
         self.camera = camera
-        self.backend = backend
+        self.tracker = tracker
         self.evidence = evidence
         self.publish = publish
-        self.judge = Judge(camera.scene, camera.fps)
+        self.judge = Judge(camera.scene, camera.fps, camera.reference)
         self.tracks = self.judge.tracks
         self.ring = FrameRing(self.pre_roll_s + self.max_post_roll_s, camera.fps)
         self.pending: list[_Pending] = []
         self.detector_info = DetectorInfo(
-            model_name=backend.model_name,
-            model_sha256=backend.model_sha256,
+            model_name=tracker.model_name,
+            model_sha256=tracker.model_sha256,
             software_version=__version__,
             worker_id=worker_id,
         )
         self.detections = 0
 
-    def process(self, frame: Frame) -> list[DetectionEvent]:
-        """Analyse one frame; returns the events published while handling it."""
-        detections = self.backend.track(frame.image)
+    def process(self, frame: Frame, boxes: Boxes) -> list[DetectionEvent]:
+        """Analyse one frame from the boxes the detector found in it (the caller detects,
+        usually for many cameras in one batch); returns the events published meanwhile."""
+        detections = self.tracker.update(boxes, frame.image)
         self.detections += len(detections)
         self.ring.add(frame, detections)
         limit = frame.index + round(self.max_post_roll_s * self.camera.fps)
@@ -141,7 +147,7 @@ class Pipeline:
                 self.publish(event)
             except Exception:
                 item.failures += 1
-                backoff = min(self.max_retry_backoff_s, 0.5 * 2 ** (item.failures - 1))
+                backoff = backoff_cap(item.failures - 1, 0.5, self.max_retry_backoff_s)
                 item.next_try_s = (now or 0.0) + backoff
                 raise
             self.pending.remove(item)
@@ -190,7 +196,7 @@ class Pipeline:
                 gost_code=finding.gost_code,
                 scene_version=cam.scene_version,
                 track_id=finding.track_id,
-                object_class=track.label if track else None,
+                object_class=track.object_class if track else None,
                 confidence=finding.confidence,
                 frame_index=finding.frame_index,
                 offset_s=finding.offset_s,

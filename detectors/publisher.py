@@ -1,4 +1,5 @@
-"""The Kafka producer of detection events: keyed by camera, acknowledged before moving on."""
+"""The Kafka producer of detection events: signed by the worker, keyed by camera, acknowledged
+before moving on."""
 
 from __future__ import annotations
 
@@ -8,26 +9,27 @@ from kafka import KafkaProducer
 
 from contract import topics
 from contract.events import DetectionEvent
+from evidence.signing import Signer, sign_event
 
 log = logging.getLogger(__name__)
 
 
 class EventPublisher:
-    def __init__(self, producer: KafkaProducer, timeout_s: float = 30.0) -> None:
+    def __init__(self, producer: KafkaProducer, signer: Signer, timeout_s: float = 30.0) -> None:
         self.producer = producer
+        self.signer = signer
         self.timeout_s = timeout_s
 
     def publish(self, event: DetectionEvent) -> None:
-        """Send and wait for acks=all: the caller learns of a failure before it moves on."""
+        """Sign with the worker's own key (the evidence consumer refuses anything else), send
+        and wait for acks=all: the caller learns of a failure before it moves on."""
+        event = sign_event(event, self.signer)
         meta = self.producer.send(
             topics.EVENTS,
             key=topics.key_for(event.subject),
             value=event.model_dump_json().encode(),
-            headers=[
-                ("ce_type", event.type.value.encode()),
-                ("ce_id", event.id.encode()),
-                ("schema_version", event.schema_version.encode()),
-            ],
+            # CloudEvents Kafka binding, structured mode: the value is the whole event.
+            headers=[("content-type", b"application/cloudevents+json")],
         ).get(timeout=self.timeout_s)
         log.info(
             "published %s",

@@ -4,26 +4,42 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from detectors.backends import UltralyticsBackend
+from contract.events import DetectionEvent
+from detectors.backends import Boxes, DetectorBackend, backend_from_settings
+from detectors.boundary import RegistryLink
 from detectors.errors import DetectorInputError
-from detectors.evidence import EvidenceWriter
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.publisher import EventPublisher
-from detectors.sources import FileSource
+from detectors.sources import FileSource, Frame
+from detectors.stills import reference_image
 from detectors.tracking import CameraTracker
 from dozor import bus
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
-from registry.db import session_scope
-from registry.models import Camera
-from registry.scenes import NoSceneError, current_scene
+from evidence.capture import EvidenceWriter
+from evidence.signing import load_detector_signer
 
 log = logging.getLogger(__name__)
+
+#: Frames of a recording detected in one call: the backend overlaps their inference (an
+#: OpenVINO async queue uses every core), while tracking still goes frame by frame.
+DETECT_AHEAD = 4
+
+
+def detected(
+    frames: Iterable[Frame], detector: DetectorBackend, ahead: int = DETECT_AHEAD
+) -> Iterator[tuple[Frame, Boxes]]:
+    """Each frame of a recording with its boxes, detected ``ahead`` frames at a time."""
+    it = iter(frames)
+    while group := list(islice(it, ahead)):
+        yield from zip(group, detector.detect([f.image for f in group]), strict=True)
 
 
 @dataclass(frozen=True)
@@ -34,20 +50,19 @@ class ReplaySummary:
     detections: int
     events: int
     event_ids: tuple[str, ...]
+    #: The published events themselves, for the closing table.
+    published: tuple[DetectionEvent, ...] = ()
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
 
 
-def load_camera(settings: Settings, camera_id: str, source: FileSource) -> CameraContext:
-    with session_scope(settings.db_url) as session:
-        if session.get(Camera, camera_id) is None:
-            raise DetectorInputError(f"unknown camera id: {camera_id}")
-        try:
-            version, scene = current_scene(session, camera_id)
-        except NoSceneError as exc:
-            raise DetectorInputError(str(exc)) from exc
+def load_camera(link: RegistryLink, camera_id: str, source: FileSource) -> CameraContext:
+    try:
+        version, scene = link.scene(camera_id)
+    except LookupError as exc:
+        raise DetectorInputError(str(exc)) from exc
     if (scene.frame_width, scene.frame_height) != (source.width, source.height):
         raise DetectorInputError(
             f"camera {camera_id}'s scene is drawn for {scene.frame_width}x{scene.frame_height} "
@@ -58,27 +73,40 @@ def load_camera(settings: Settings, camera_id: str, source: FileSource) -> Camer
         scene_version=version,
         scene=scene,
         source_uri=source.uri,
-        source_id=source.content_hash(),
+        source_id=source.source_id(),
         started_at=source.started_at,
         fps=source.fps,
+        reference=reference_image(
+            link.reference_frame(camera_id, version), scene.frame_width, scene.frame_height
+        ),
     )
 
 
 def replay(
-    settings: Settings, video: Path, camera_id: str, *, progress: bool = True
+    settings: Settings,
+    video: Path,
+    camera_id: str,
+    *,
+    link: RegistryLink,
+    progress: bool = True,
+    every_frame: bool = False,
 ) -> ReplaySummary:
+    """Replay one file as camera ``camera_id``, at the live analysis rate unless
+    ``every_frame``."""
     # Everything that can be wrong with the input is checked before anything is written.
-    source = FileSource(video)
-    camera = load_camera(settings, camera_id, source)
-    backend = CameraTracker(UltralyticsBackend.from_settings(settings), source.fps)
-    store = ObjectStore(settings)
-    store.ensure()
-    bus.ensure_topics(settings)
-    publisher = EventPublisher(bus.producer(settings))
+    source = FileSource(video, analysis_fps=None if every_frame else settings.analysis_fps)
+    camera = load_camera(link, camera_id, source)
+    detector = backend_from_settings(settings)
+    tracker = CameraTracker(detector, source.fps)
+    publisher = EventPublisher(bus.producer(settings), load_detector_signer(settings))
     pipeline = Pipeline(
-        camera, backend, EvidenceWriter(store), publisher.publish, settings.worker_id
+        camera,
+        tracker,
+        EvidenceWriter(ObjectStore(settings)),
+        publisher.publish,
+        settings.worker_id,
     )
-    event_ids: list[str] = []
+    published: list[DetectionEvent] = []
     frames = 0
     start = time.perf_counter()
     columns = (
@@ -91,11 +119,11 @@ def replay(
     try:
         with Progress(*columns, disable=not progress, transient=False) as bar:
             task = bar.add_task("replay", total=source.frame_count, events=0)
-            for frame in source.frames():
-                event_ids += [e.id for e in pipeline.process(frame)]
+            for frame, boxes in detected(source.frames(), detector):
+                published += pipeline.process(frame, boxes)
                 frames += 1
-                bar.update(task, advance=1, events=len(event_ids))
-            event_ids += [e.id for e in pipeline.flush()]
+                bar.update(task, advance=1, events=len(published))
+            published += pipeline.flush()
     finally:
         publisher.close()
     summary = ReplaySummary(
@@ -103,8 +131,9 @@ def replay(
         frames=frames,
         seconds=time.perf_counter() - start,
         detections=pipeline.detections,
-        events=len(event_ids),
-        event_ids=tuple(event_ids),
+        events=len(published),
+        event_ids=tuple(e.id for e in published),
+        published=tuple(published),
     )
     log.info(
         "replay done: %d frames, %.1f fps, %d detections, %d events",

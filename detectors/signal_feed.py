@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from contract import topics
 from contract.signals import SignalColour, SignalState
-from detectors.signal_state import Colour, SignalMonitor
+from detectors.signal_state import SignalMonitor
 from dozor import bus
 from dozor.settings import Settings
 
@@ -48,7 +48,7 @@ class SignalFeed:
                     monitor.external.pop(region.id, None)
                     self.heard.pop((camera_id, region.id), None)
                 else:
-                    monitor.external[region.id] = Colour(state.colour.value)
+                    monitor.external[region.id] = state.colour
                     self.heard[(camera_id, region.id)] = now
         return reached
 

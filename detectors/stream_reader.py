@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 
+from dozor.backoff import backoff_delay
 from dozor.redact import redact
 from dozor.settings import Settings
 
@@ -83,13 +84,6 @@ def is_recording(uri: str) -> bool:
     """A file (path or file://) rather than a network stream: it must be paced to real time."""
     parsed = urlparse(uri)
     return parsed.scheme in ("", "file") or Path(uri).is_file()
-
-
-def backoff_delay(attempt: int, initial_s: float, max_s: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter: the cap doubles per failure, the delay is drawn from
-    its upper half so that it never collapses to zero."""
-    cap = min(max_s, initial_s * 2**attempt)
-    return rng.uniform(cap / 2, cap)
 
 
 @dataclass(frozen=True)

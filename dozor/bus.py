@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
-    """Create every contract topic with its final partition count (idempotent)."""
+    """Create every contract topic with its final partition count and the configured
+    replication (idempotent); part of `dozor setup`, never of a service's start-up."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -31,9 +32,10 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
             time.sleep(0.2)
     try:
         existing = set(admin.list_topics())
+        partitions = {**topics.PARTITIONS, **settings.kafka_partitions}
         new = [
-            NewTopic(name, num_partitions=n, replication_factor=1)
-            for name, n in topics.PARTITIONS.items()
+            NewTopic(name, num_partitions=n, replication_factor=settings.kafka_replication_factor)
+            for name, n in partitions.items()
             if name not in existing
         ]
         if new:

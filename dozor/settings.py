@@ -13,6 +13,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOZOR_", env_file=".env", extra="ignore")
 
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="production: every process refuses to start when a key or secret would be "
+        "generated or is a default (dozor/production.py).",
+    )
     state_dir: Path = Field(Path(".dozor"), description="Embedded servers' data, logs, PIDs.")
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; PostgreSQL in production. Unset: SQLite in state_dir."
@@ -21,6 +26,13 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_storage: Literal["s3", "memory"] = Field(
         "s3", description="Embedded broker's log storage: durable in S3, or in memory."
+    )
+    kafka_replication_factor: int = Field(
+        1, ge=1, description="Replicas of each topic `dozor setup` creates (3 in production)."
+    )
+    kafka_partitions: dict[str, int] = Field(
+        default_factory=dict,
+        description="Partitions per topic `dozor setup` creates, over contract/topics.py's.",
     )
 
     s3_endpoint: str = "127.0.0.1:18333"
@@ -49,6 +61,19 @@ class Settings(BaseSettings):
         "private key.",
     )
 
+    detector_key_file: Path | None = Field(
+        None,
+        description="PEM Ed25519 private key this detector worker signs its events with "
+        "(`dozor detector enroll` writes it). Unset: state_dir/detector-keys/<worker id>.pem, "
+        "generated on first use (demo and tests only).",
+    )
+    lease_clock_skew_s: float = Field(
+        5.0,
+        ge=0,
+        description="Slack when an event's time is judged against the lease history: worker "
+        "clocks date events, the database's clock dates leases.",
+    )
+
     # Ports of the embedded SeaweedFS besides its S3 port; its gRPC ports are these + 10000.
     weed_master_port: int = 19333
     weed_volume_port: int = 19340
@@ -62,6 +87,11 @@ class Settings(BaseSettings):
     imgsz: int = 640
     tracker: str = "bytetrack.yaml"
     yolo_config_dir: Path | None = None
+    # Detector backend by type key (detectors/backends/registry.py); each backend reads its
+    # own options from DOZOR_<KEY>_* (e.g. DOZOR_OPENVINO_THREADS).
+    backend: Literal["ultralytics", "openvino", "onnxruntime"] = Field(
+        "ultralytics", description="Who runs the detector: ultralytics, openvino, onnxruntime."
+    )
 
     demo_video: Path | None = Field(None, description="Clip the demo replays.")
 
@@ -82,6 +112,13 @@ class Settings(BaseSettings):
     consumer_metrics_port: int = Field(
         0, ge=0, description="Prometheus /metrics of `dozor consume ...`; 0 = off."
     )
+    consumer_max_retries: int = Field(
+        20,
+        ge=0,
+        description="Tries of a message failing transiently (S3, database, broker down) "
+        "before it is dead-lettered; `dozor dlq replay` re-drives it once the fault is fixed.",
+    )
+    consumer_backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between tries.")
     lease_ttl_s: float = Field(15.0, gt=0, description="A dead worker's cameras move after this.")
     heartbeat_interval_s: float = Field(10.0, gt=0)
     stream_open_timeout_s: float = Field(5.0, gt=0)
@@ -96,6 +133,19 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    token_ttl_days: float | None = Field(
+        90,
+        gt=0,
+        description="Lifetime of a token `dozor registry token` issues without --ttl; "
+        "unset: until revoked.",
+    )
+    # Checked before a body is read (registry/limits.py): larger ones get 413 unread.
+    api_max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest request body.")
+    api_max_upload_bytes: int = Field(
+        24 * 1024 * 1024,
+        gt=0,
+        description="Largest body of a camera import or a reference-frame upload.",
+    )
     worker_id: str = "detector-1"
     log_level: str = "INFO"
 
@@ -137,6 +187,20 @@ class Settings(BaseSettings):
     health_max_errors: int = Field(
         0, ge=0, description="More errors than this since the previous heartbeat: degraded."
     )
+
+    # Commissioning and the page (issue 10): where recordings for reference frames and
+    # previews lie, how the page shows times, and which map tiles it may load.
+    recordings_dir: Path | None = Field(
+        None, description="Recordings offered for reference frames and previews; unset: media_dir."
+    )
+    ui_time_zone: str = Field("Europe/Volgograd", description="Time zone the page shows times in.")
+    map_tile_url: str | None = Field(
+        None, description="XYZ tile URL for the page's map; unset: a plain background, no requests."
+    )
+    map_attribution: str | None = None
+    live_grab_timeout_s: float = Field(8.0, gt=0, description="Wait for one live frame.")
+    preview_timeout_s: float = Field(900, gt=0, description="Longest a scene preview may run.")
+    preview_max_running: int = Field(1, ge=1, description="Scene previews running at once.")
 
     @property
     def db_url(self) -> str:

@@ -10,16 +10,33 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import DataError
 
 from dozor import __version__
+from dozor.production import refuse_defaults
 from dozor.redact import redact
 from dozor.settings import Settings, get_settings
 from dozor.storage import ObjectStore
-from registry.db import migrate, session_factory, session_scope
-from registry.routes import admin, cameras, cases, events, evidence, health, scenes
-from registry.seed import seed_if_empty
+from evidence.signing import load_verifier
+from registry.crypto import fernet
+from registry.db import session_factory
+from registry.limits import BodyLimits
+from registry.routes import (
+    admin,
+    cameras,
+    cases,
+    detectors,
+    events,
+    evidence,
+    health,
+    preview,
+    recordings,
+    review,
+    scenes,
+    stream,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,16 +44,9 @@ REQUESTS = Counter("dozor_api_requests_total", "API requests", ["route", "method
 LATENCY = Histogram("dozor_api_request_seconds", "API request latency", ["route", "method"])
 
 
-def prepare_database(settings: Settings) -> None:
-    """Migrate to the newest schema and seed the roster into an empty registry."""
-    migrate(settings.db_url)
-    with session_scope(settings.db_url) as session:
-        seed_if_empty(session)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
+    # The schema is the migrate Job's business (registry/bootstrap.py); /readyz reports it.
     settings = settings or get_settings()
-    prepare_database(settings)
     app = FastAPI(
         title="Dozor registry",
         version=__version__,
@@ -45,6 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(settings.db_url)
     app.state.store = ObjectStore(settings)
+    if settings.env == "production":
+        # A missing key is a deployment error: refuse to start, not to answer later.
+        refuse_defaults(settings)
+        app.state.verifier = load_verifier(settings)
+        fernet(settings)
+    # Added first, so the metrics middleware below wraps (and counts) its 401s and 413s.
+    app.add_middleware(BodyLimits, settings=settings, sessions=app.state.sessions)
 
     @app.middleware("http")
     async def _metrics(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -70,9 +87,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(cameras.geojson_router)
     app.include_router(admin.router)
+    app.include_router(detectors.router)  # detector workers' signing keys
     app.include_router(scenes.router)
+    app.include_router(recordings.router)  # commissioning: frames, recordings, hints
+    app.include_router(review.router)  # review queue and events.csv
+    app.include_router(stream.router)  # the camera wall's live feed (SSE)
+    app.include_router(preview.router)  # draft scenes run on recordings
     for module in (cameras, cases, events, evidence, health):
         app.include_router(module.router)
+
+    # The page's modules, styles and vendored Leaflet: public files, no secrets.
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

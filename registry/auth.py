@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.deps import db
@@ -34,16 +35,35 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, role: Role, name: str) -> str:
+def issue_token(session: Session, role: Role, name: str, ttl: timedelta | None = None) -> str:
+    """A new token for ``role``, valid for ``ttl`` (None: until revoked)."""
     token = f"dz_{secrets.token_urlsafe(32)}"
-    session.add(ApiToken(name=name, role=role.value, token_sha256=_hash(token)))
+    expires = datetime.now(UTC) + ttl if ttl is not None else None
+    session.add(ApiToken(name=name, role=role.value, token_sha256=_hash(token), expires_at=expires))
     return token
 
 
 def lookup_token(session: Session, token: str) -> ApiToken | None:
+    """The token's row if it is known, not revoked and not expired."""
     return session.scalar(
-        select(ApiToken).where(ApiToken.token_sha256 == _hash(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_sha256 == _hash(token),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)),
+        )
     )
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken | None:
+    """Revoke a token by id (idempotent); None when there is no such token."""
+    row = session.get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+    return row
 
 
 def require(*roles: Role) -> Callable[..., Role]:

@@ -23,8 +23,23 @@ class CredentialsError(ValueError):
     """A stream URL asks to keep credentials (***@) that the camera does not have."""
 
     def __init__(self, field: str) -> None:
-        super().__init__(f"{field}: ***@ keeps stored credentials, but none are stored")
+        super().__init__(f"{field}: *** keeps stored credentials, but none are stored")
         self.field = field
+
+
+# An enforcement unit's metrological certification: what makes its violations enforceable,
+# so only administrators set or change it (registry/routes/cameras.py).
+CERTIFICATION_FIELDS = (
+    "type_approval_number",
+    "verification_certificate",
+    "verification_valid_until",
+    "certified_codes",
+)
+
+
+def certification_changed(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """Certification fields that differ between two snapshots (None: a new camera)."""
+    return [name for name in CERTIFICATION_FIELDS if (before or {}).get(name) != after.get(name)]
 
 
 def lapsed(cam: Camera, today: date) -> bool:
@@ -53,13 +68,17 @@ def apply(cam: Camera, fields: CameraFields, settings: Settings) -> None:
         value = getattr(fields, name)
         if name.startswith("stream_") and value is not None:
             stream = name.removeprefix("stream_")
-            value, userinfo = crypto.split_userinfo(value)
-            if userinfo == crypto.MASK:
-                if stream not in stored:
-                    raise CredentialsError(name)
-                creds[stream] = stored[stream]
-            elif userinfo:
-                creds[stream] = userinfo
+            value, userinfo, params = crypto.split_credentials(value)
+            secrets = {crypto.query_key(stream, k): v for k, v in params.items()}
+            if userinfo:
+                secrets[stream] = userinfo
+            for key, secret in secrets.items():
+                if secret == crypto.MASK:
+                    if key not in stored:
+                        raise CredentialsError(name)
+                    creds[key] = stored[key]
+                else:
+                    creds[key] = secret
         elif name == "certified_codes" and value is not None:
             value = sorted(set(value), key=lambda c: int(c[1:]))
         setattr(cam, name, value.value if hasattr(value, "value") else value)

@@ -1,18 +1,20 @@
 """Stream credentials: split out of URLs, stored encrypted, handed only to code that connects.
 
-The registry keeps each stream URL without its ``user:password@`` part and the credentials
-in one Fernet token per camera (column ``cameras.stream_credentials``). No endpoint ever
+The registry keeps each stream URL without its ``user:password@`` part, and with ``***`` for
+the values of credential query parameters (``?user=admin&pwd=...``, see dozor/redact.py), and
+the credentials in one Fernet token per camera (column ``cameras.stream_credentials``: the
+userinfo under the stream's name, a query secret under ``<stream>?<parameter>``). No endpoint ever
 returns them; detector workers that open the stream call :func:`stream_urls` in-process.
 
 The key comes from ``DOZOR_SECRET_KEY``. Where it is unset (demo, development) a key is
 generated once and kept in ``state_dir/secret.key`` with mode 0600, so a restart can still
-decrypt what was stored. Production sets the variable from its secret store.
+decrypt what was stored. Production sets the variable from its secret store
+(``DOZOR_ENV=production`` refuses to generate one).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,11 +23,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
 from dozor.errors import UserError
+from dozor.keyfile import ensure_key_file
+from dozor.production import refuse_generated
+from dozor.redact import MASK, fill_query_secrets, split_query_secrets
 from dozor.settings import Settings
 from registry.models import Camera
 
-# What API answers show in place of stored credentials; sent back, it means "keep them".
-MASK = "***"
+# MASK is what API answers show in place of stored credentials; sent back, it means "keep them".
 STREAMS = ("main", "sub")
 
 
@@ -35,23 +39,15 @@ def _key_file(state_dir: Path) -> Path:
 
 @lru_cache(maxsize=8)
 def _generated_key(state_dir: Path) -> bytes:
-    path = _key_file(state_dir)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process generated it first; read theirs
-        else:
-            with os.fdopen(fd, "wb") as f:
-                f.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    return ensure_key_file(_key_file(state_dir), Fernet.generate_key).read_bytes().strip()
 
 
 def fernet(settings: Settings) -> Fernet:
     if settings.secret_key is not None:
         key = settings.secret_key.get_secret_value().encode()
     else:
+        if not _key_file(settings.state_dir).exists():
+            refuse_generated(settings, "the stream-credential key", "DOZOR_SECRET_KEY")
         key = _generated_key(settings.state_dir.resolve())
     try:
         return Fernet(key)
@@ -72,6 +68,20 @@ def split_userinfo(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=host)), userinfo
 
 
+def split_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
+    """The URL as stored (no userinfo, query secrets as ``***``), its userinfo, and its query
+    secrets by parameter name."""
+    bare, userinfo = split_userinfo(url)
+    parts = urlsplit(bare)
+    query, secrets = split_query_secrets(parts.query)
+    return urlunsplit(parts._replace(query=query)), userinfo, secrets
+
+
+def query_key(stream: str, param: str) -> str:
+    """Where a stream's query secret is kept among the camera's credentials."""
+    return f"{stream}?{param}"
+
+
 def masked(url: str | None, has_credentials: bool) -> str | None:
     """The URL as answers show it: ``***@`` where credentials are stored."""
     if url is None or not has_credentials:
@@ -80,9 +90,13 @@ def masked(url: str | None, has_credentials: bool) -> str | None:
     return urlunsplit(parts._replace(netloc=f"{MASK}@{parts.netloc}"))
 
 
-def _join(url: str, userinfo: str) -> str:
+def _join(url: str, stream: str, creds: dict[str, str]) -> str:
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+    if stream in creds:
+        parts = parts._replace(netloc=f"{creds[stream]}@{parts.netloc}")
+    prefix = query_key(stream, "")
+    secrets = {k.removeprefix(prefix): v for k, v in creds.items() if k.startswith(prefix)}
+    return urlunsplit(parts._replace(query=fill_query_secrets(parts.query, secrets)))
 
 
 def read_credentials(settings: Settings, token: str | None) -> dict[str, str]:
@@ -113,8 +127,4 @@ def stream_urls(session: Session, settings: Settings, camera_id: str) -> dict[st
         raise UserError(f"unknown camera id: {camera_id}")
     creds = read_credentials(settings, cam.stream_credentials)
     urls = {"main": cam.stream_main, "sub": cam.stream_sub}
-    return {
-        name: _join(url, creds[name]) if name in creds else url
-        for name, url in urls.items()
-        if url is not None
-    }
+    return {name: _join(url, name, creds) for name, url in urls.items() if url is not None}

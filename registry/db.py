@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def as_utc(t: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # It holds token hashes, audit history and encrypted credentials: owner only. SQLite
+        # gives its -wal and -shm files the database file's mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
         eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(eng, "connect")
@@ -47,6 +61,19 @@ def session_factory(url: str) -> sessionmaker[Session]:
 def session_scope(url: str) -> Iterator[Session]:
     with session_factory(url)() as session, session.begin():
         yield session
+
+
+@lru_cache(maxsize=1)
+def _script_heads() -> frozenset[str]:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def schema_at_heads(session: Session) -> bool:
+    """The database carries every migration branch's newest revision."""
+    current = MigrationContext.configure(session.connection()).get_current_heads()
+    return frozenset(current) == _script_heads()
 
 
 def migrate(url: str) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from contract.health import HealthState, Heartbeat
 from dozor.redact import redact
 from dozor.settings import Settings
+from registry.db import as_utc
 from registry.models import CameraHealth
-from registry.schemas import CameraHealthOut, as_utc
 
 
 def record_heartbeat(
@@ -74,26 +74,3 @@ def health_rows(
     if camera_ids is not None:
         stmt = stmt.where(CameraHealth.camera_id.in_(list(camera_ids)))
     return {row.camera_id: row for row in session.scalars(stmt)}
-
-
-def health_out(
-    camera_id: str, row: CameraHealth | None, settings: Settings, now: datetime
-) -> CameraHealthOut:
-    state, reasons = derive(row, settings, now)
-    if row is None:
-        return CameraHealthOut(camera_id=camera_id, state=state, reasons=reasons)
-    return CameraHealthOut(
-        camera_id=camera_id,
-        state=state,
-        reasons=reasons,
-        worker_id=row.worker_id,
-        time=row.time,
-        received_at=row.received_at,
-        fps_in=row.fps_in,
-        fps_out=row.fps_out,
-        inference_ms=row.inference_ms,
-        queue_depth=row.queue_depth,
-        last_frame_time=row.last_frame_time,
-        errors=row.errors,
-        last_error=row.last_error,
-    )

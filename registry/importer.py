@@ -177,7 +177,9 @@ def import_rows(
         if "__extra__" in row.values:
             problems.append(ImportProblem(line=row.line, message="more cells than columns"))
             continue
-        cam = existing.get(row.values.get("id"))  # type: ignore[arg-type]
+        row_id = row.values.get("id")
+        # A non-string id (a list, an object) is the model's to refuse, not a lookup key.
+        cam = existing.get(row_id) if isinstance(row_id, str) else None
         try:
             if cam is None:
                 body = CameraCreate.model_validate(row.values)

@@ -8,6 +8,10 @@ changes nothing. Claims are conditional updates, so two workers racing for one c
 cannot both win: on PostgreSQL the candidates are also locked with FOR UPDATE SKIP LOCKED
 so concurrent claimers spread over different cameras instead of queueing on the same rows.
 Expiry is judged by the database's clock, so workers' clocks need not agree.
+
+Every claim is also written to the lease history (``lease_grants``), whose rows are never
+removed or reassigned: renewals extend a grant, a release cuts it short. That answers "who
+held camera X at time T", which the evidence consumer asks of every live event.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from registry.models import Camera, CameraLease, SceneVersion
+from registry.models import Camera, CameraLease, LeaseGrant, SceneVersion
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -107,8 +111,32 @@ def claim(session: Session, worker_id: str, limit: int, ttl_s: float) -> list[Le
             )
         ).rowcount
         if won:
-            claimed.append(_lease(session.get_one(CameraLease, camera_id)))
+            lease = _lease(session.get_one(CameraLease, camera_id))
+            session.add(
+                LeaseGrant(
+                    camera_id=camera_id,
+                    worker_id=worker_id,
+                    epoch=lease.epoch,
+                    granted_at=now,
+                    until=lease.expires_at,
+                )
+            )
+            claimed.append(lease)
     return claimed
+
+
+def _extend_grant(
+    session: Session, camera_id: str, worker_id: str, epoch: int, until: datetime
+) -> None:
+    session.execute(
+        update(LeaseGrant)
+        .where(
+            LeaseGrant.camera_id == camera_id,
+            LeaseGrant.worker_id == worker_id,
+            LeaseGrant.epoch == epoch,
+        )
+        .values(until=until)
+    )
 
 
 def renew(
@@ -127,23 +155,26 @@ def renew(
             )
             .values(expires_at=now + timedelta(seconds=ttl_s), renewed_at=now)
         ).rowcount:
+            _extend_grant(session, camera_id, worker_id, epoch, now + timedelta(seconds=ttl_s))
             kept.add(camera_id)
     return kept
 
 
 def release(session: Session, worker_id: str, camera_id: str, epoch: int) -> bool:
     """Give a camera up now, so that another worker can claim it without waiting."""
-    return bool(
-        session.execute(
-            update(CameraLease)
-            .where(
-                CameraLease.camera_id == camera_id,
-                CameraLease.worker_id == worker_id,
-                CameraLease.epoch == epoch,
-            )
-            .values(expires_at=db_now(session))
-        ).rowcount
-    )
+    now = db_now(session)
+    released = session.execute(
+        update(CameraLease)
+        .where(
+            CameraLease.camera_id == camera_id,
+            CameraLease.worker_id == worker_id,
+            CameraLease.epoch == epoch,
+        )
+        .values(expires_at=now)
+    ).rowcount
+    if released:
+        _extend_grant(session, camera_id, worker_id, epoch, now)
+    return bool(released)
 
 
 def mark_stream(session: Session, camera_id: str, epoch: int, lost_at: datetime | None) -> bool:
@@ -157,6 +188,48 @@ def mark_stream(session: Session, camera_id: str, epoch: int, lost_at: datetime 
     )
 
 
+def holder(session: Session, camera_id: str) -> str | None:
+    """The worker holding ``camera_id``'s lease now; None when nobody does."""
+    row = session.get(CameraLease, camera_id)
+    if row is None or not row.worker_id or _aware(row.expires_at) <= db_now(session):  # type: ignore[operator]
+        return None
+    return row.worker_id
+
+
 def current(session: Session) -> list[Lease]:
     """Every camera's lease, held or not."""
     return [_lease(r) for r in session.scalars(select(CameraLease).order_by(CameraLease.camera_id))]
+
+
+@dataclass(frozen=True)
+class Grant:
+    camera_id: str
+    worker_id: str
+    epoch: int
+    granted_at: datetime
+    until: datetime
+
+
+def holders(session: Session, camera_id: str, at: datetime, slack_s: float = 0.0) -> list[Grant]:
+    """Who held ``camera_id``'s lease at ``at`` (within ``slack_s`` either side: the clocks
+    that dated the event and the lease differ), from the lease history."""
+    slack = timedelta(seconds=slack_s)
+    rows = session.scalars(
+        select(LeaseGrant)
+        .where(
+            LeaseGrant.camera_id == camera_id,
+            LeaseGrant.granted_at <= at + slack,
+            LeaseGrant.until >= at - slack,
+        )
+        .order_by(LeaseGrant.granted_at)
+    )
+    return [
+        Grant(
+            r.camera_id,
+            r.worker_id,
+            r.epoch,
+            _aware(r.granted_at),  # type: ignore[arg-type]
+            _aware(r.until),  # type: ignore[arg-type]
+        )
+        for r in rows
+    ]

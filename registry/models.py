@@ -70,6 +70,9 @@ class SceneVersion(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
+    # The frame the scene was drawn on (reference_frames.id), kept so that later motion and
+    # tamper checks can compare the live view against what the operator saw.
+    reference_frame: Mapped[str | None] = mapped_column(String(64))
 
 
 class EventRecord(Base):
@@ -103,6 +106,8 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Refused after this time; None: never expires (tokens issued before expiry existed).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CameraHealth(Base):
@@ -176,3 +181,80 @@ class CameraLease(Base):
     renewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set while the stream is lost, so that a takeover neither repeats nor misses the incident.
     stream_lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferenceFrame(Base):
+    """A still of a camera's view (JPEG in S3, content-addressed) a scene is drawn on."""
+
+    __tablename__ = "reference_frames"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the JPEG
+    bucket: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(300))
+    version_id: Mapped[str | None] = mapped_column(String(200))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # upload, recording or live
+    detail: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class EventReview(Base):
+    """An operator's verdict on a violation or incident; a street camera's violation waits
+    here (``held``) until confirmed before it becomes a case."""
+
+    __tablename__ = "event_reviews"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The signed event the enforcement consumer held back, re-sent once it is confirmed.
+    held: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LeaseGrant(Base):
+    """One claim of a camera's lease, kept for good: who held camera X at time T.
+
+    A row is added on every claim and never removed or handed to another worker; renewals
+    extend ``until`` and a release cuts it short, so the row always says until when its
+    worker may have published for the camera. The evidence consumer judges every live
+    event against these rows.
+    """
+
+    __tablename__ = "lease_grants"
+    __table_args__ = (Index("ix_lease_grants_camera_from", "camera_id", "granted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(32))
+    worker_id: Mapped[str] = mapped_column(String(100))
+    epoch: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DetectorKey(Base):
+    """A detector worker's Ed25519 public key, registered by an administrator.
+
+    Events are accepted only when signed by an unrevoked key of the worker they name. A
+    ``live`` key's events must also fall in a lease the worker held; a ``replay`` key (for
+    replays of recordings, whose event times are the recording's) is trusted for any
+    camera, so it is enrolled only for the hosts that replay.
+    """
+
+    __tablename__ = "detector_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the raw key
+    worker_id: Mapped[str] = mapped_column(String(100), index=True)
+    scope: Mapped[str] = mapped_column(String(16))  # live or replay
+    public_key: Mapped[str] = mapped_column(Text)  # PEM
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(100))

@@ -21,7 +21,10 @@ from contract.events import (
     TrackPoint,
 )
 from contract.health import HealthState, Heartbeat
+from contract.ids import CAMERA_ID_PATTERN, GostCode
 from contract.scene import SceneConfig
+from registry.db import as_utc
+from registry.detector_keys import KeyScope
 
 T = TypeVar("T")
 
@@ -44,14 +47,8 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def as_utc(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
-CAMERA_ID_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,31}$"
 INT32_MAX = 2**31 - 1
 
 
@@ -95,8 +92,6 @@ class CameraStatus(StrEnum):
     MAINTENANCE = "maintenance"
     DECOMMISSIONED = "decommissioned"
 
-
-GostCode = Annotated[str, Field(pattern=r"^C\d{1,3}$", description="GOST R 57144 code, e.g. C12")]
 
 _CAMERA_EXAMPLE: dict[str, Any] = {
     "id": "VLG-CAM-095",
@@ -409,6 +404,9 @@ class SceneSummary(BaseModel):
     version: int
     created_at: UtcDatetime
     created_by: str | None
+    reference_frame: str | None = Field(
+        None, description="Id (sha256) of the frame the scene was drawn on, if one was kept."
+    )
 
 
 class SceneOut(SceneSummary):
@@ -608,3 +606,151 @@ class FeatureCollection(BaseModel):
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[Feature]
+
+
+# --- scene editor (issue 10): validation per geometry, diffs between versions ---------------
+
+
+class GeometryError(BaseModel):
+    geometry: str | None = Field(description="e.g. lines[stop1]; null for the whole scene.")
+    kind: Literal["zone", "line", "signal", "calibration", "scene"]
+    id: str | None
+    loc: list[str | int]
+    msg: str
+
+
+class SceneValidation(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "valid": False,
+                    "errors": [
+                        {
+                            "geometry": "lines[stop1]",
+                            "kind": "line",
+                            "id": "stop1",
+                            "loc": [],
+                            "msg": "lines[stop1]: point (700.0, 240.0) lies outside the "
+                            "640x352 frame",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    valid: bool
+    errors: list[GeometryError]
+
+
+class GeometryChange(BaseModel):
+    geometry: str
+    kind: Literal["zone", "line", "signal"]
+    id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class FrameSizeChange(BaseModel):
+    before: tuple[int, int]
+    after: tuple[int, int]
+
+
+class SceneDiff(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": 1,
+                    "to": 2,
+                    "added": [
+                        {
+                            "geometry": "zones[walk]",
+                            "kind": "zone",
+                            "id": "walk",
+                            "after": {
+                                "id": "walk",
+                                "kind": "crosswalk",
+                                "polygon": [[0, 250], [640, 250], [640, 300]],
+                            },
+                        }
+                    ],
+                    "removed": [],
+                    "changed": [],
+                    "frame_size": {"before": [640, 352], "after": [640, 352]},
+                    "calibration_changed": False,
+                }
+            ]
+        },
+    )
+
+    from_version: int = Field(alias="from")
+    to_version: int = Field(alias="to")
+    added: list[GeometryChange]
+    removed: list[GeometryChange]
+    changed: list[GeometryChange]
+    frame_size: FrameSizeChange
+    calibration_changed: bool
+
+
+_PEM_EXAMPLE = (
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAa5k77qMJL4xM8/p5WJIPMw8htZmCCDpqR0os+yDMR8s=\n"
+    "-----END PUBLIC KEY-----\n"
+)
+
+
+class DetectorKeyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"public_key_pem": _PEM_EXAMPLE, "scope": "live"}]},
+    )
+
+    public_key_pem: str = Field(max_length=4096, description="Ed25519 public key, PEM.")
+    scope: KeyScope = Field(
+        KeyScope.LIVE,
+        description="live: events must fall in a lease the worker held; replay: recordings "
+        "replayed as any camera (enrol only for the hosts that replay).",
+    )
+
+
+class DetectorKeyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key_id": "da8faefb7aad2e7613f53a8d8cf43121239c06bf97d30079ab35a385946dfaf5",
+                    "worker_id": "dozor-detector-worker-0",
+                    "scope": "live",
+                    "public_key_pem": _PEM_EXAMPLE,
+                    "created_at": "2026-05-01T09:30:00Z",
+                    "created_by": "ops-admin",
+                    "revoked_at": None,
+                    "revoked_by": None,
+                }
+            ]
+        }
+    )
+
+    key_id: str
+    worker_id: str
+    scope: KeyScope
+    public_key_pem: str
+    created_at: UtcDatetime
+    created_by: str | None
+    revoked_at: UtcDatetime | None
+    revoked_by: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> DetectorKeyOut:
+        return cls(
+            key_id=row.key_id,
+            worker_id=row.worker_id,
+            scope=row.scope,
+            public_key_pem=row.public_key,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            revoked_at=row.revoked_at,
+            revoked_by=row.revoked_by,
+        )

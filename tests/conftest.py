@@ -20,6 +20,8 @@ import pytest
 
 from dozor.settings import Settings
 
+# The worker id of the test stack's settings, enrolled by `set_up` (a replay key).
+TEST_WORKER = "test-worker"
 ADMIN_PG = os.environ.get("DOZOR_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -31,6 +33,17 @@ def model_path() -> str:
     return os.environ.get(
         "DOZOR_MODEL",
         str(Path(__file__).parents[2] / "shared" / "models" / "yolo11n_int8.tflite"),
+    )
+
+
+def eval_settings(state: Path) -> Settings:
+    """Settings for ``dozor eval`` runs: the real model and clips, the hand labels, no servers."""
+    return Settings(
+        state_dir=state,
+        model=model_path(),
+        media_dir=media_dir(),
+        ground_truth_dir=Path(__file__).parent / "ground_truth",
+        yolo_config_dir=state / "yolo",
     )
 
 
@@ -82,7 +95,7 @@ def stack_settings(state_dir: Path, database_url: str, **overrides: object) -> S
         "kafka_storage": "memory",
         "model": model_path(),
         "yolo_config_dir": state_dir / "yolo",
-        "worker_id": "test-worker",
+        "worker_id": TEST_WORKER,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -91,14 +104,14 @@ def stack_settings(state_dir: Path, database_url: str, **overrides: object) -> S
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Settings]:
     """Real SeaweedFS + Tansu + PostgreSQL for the whole integration session."""
-    from dozor.stack import Stack
-    from registry.app import prepare_database
+    from dozor_cli.bootstrap import set_up
+    from dozor_cli.stack import Stack
 
     settings = stack_settings(tmp_path_factory.mktemp("stack"), pg_url)
     stack = Stack(settings)
     stack.up()
     try:
-        prepare_database(settings)
+        set_up(settings)
         yield settings
     finally:
         stack.down()

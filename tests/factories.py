@@ -22,6 +22,8 @@ from detectors.publisher import EventPublisher
 from dozor import bus
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
+from evidence.signing import load_detector_signer
+from tests.conftest import TEST_WORKER
 
 
 def stored_event(
@@ -34,6 +36,7 @@ def stored_event(
     gost: str | None = "C12",
     measured: dict[str, float | str] | None = None,
     time: datetime | None = None,
+    worker_id: str = TEST_WORKER,
 ) -> DetectionEvent:
     eid = event_id(camera, run, n)
     img = np.full((48, 64, 3), 90, np.uint8)
@@ -46,7 +49,7 @@ def stored_event(
     violation = category_of(type_) is Category.VIOLATION
     return DetectionEvent(
         id=eid,
-        source="dozor://detector/test",
+        source=f"dozor://detector/{worker_id}",
         type=type_,
         time=time or datetime.now(UTC),
         subject=camera,
@@ -66,10 +69,14 @@ def stored_event(
                     sha256=stored.sha256,
                     size=stored.size,
                     content_type=stored.content_type,
+                    version_id=stored.version_id,
                 )
             ],
             detector=DetectorInfo(
-                model_name="test", model_sha256="0" * 64, software_version="test", worker_id="test"
+                model_name="test",
+                model_sha256="0" * 64,
+                software_version="test",
+                worker_id=worker_id,
             ),
             source_uri="file:///synthetic",
         ),
@@ -77,8 +84,9 @@ def stored_event(
 
 
 def publish(settings: Settings, events: list[DetectionEvent]) -> None:
+    """Publish as the settings' worker does: signed with its key."""
     bus.ensure_topics(settings)
-    publisher = EventPublisher(bus.producer(settings))
+    publisher = EventPublisher(bus.producer(settings), load_detector_signer(settings))
     try:
         for event in events:
             publisher.publish(event)

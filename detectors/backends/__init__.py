@@ -1,6 +1,6 @@
-"""Detector backends: the interfaces (base.py), one file per backend."""
+"""Detector backends: the seam (base.py), the factory (registry.py), one file per backend."""
 
-from detectors.backends.base import Detection, DetectorBackend, Tracker
-from detectors.backends.yolo import UltralyticsBackend
+from detectors.backends.base import Boxes, Detection, DetectorBackend, Tracker
+from detectors.backends.registry import backend_from_settings
 
-__all__ = ["Detection", "DetectorBackend", "Tracker", "UltralyticsBackend"]
+__all__ = ["Boxes", "Detection", "DetectorBackend", "Tracker", "backend_from_settings"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from contract.scene import SceneConfig
 from detectors.rules.base import Finding, FrameContext, Rule
 from detectors.rules.bus_lane import BusLaneRule
+from detectors.rules.camera_view import CameraMovedRule, SceneChangedRule
 from detectors.rules.congestion import CongestionRule
+from detectors.rules.cycling import CyclistBannedRule
 from detectors.rules.dwell import NoStoppingRule
 from detectors.rules.junction_box import JunctionBoxRule
 from detectors.rules.pedestrian_roadway import PedestrianOnRoadwayRule
@@ -29,8 +31,11 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NoStoppingRule,
     StoppedVehicleRule,
     PedestrianOnRoadwayRule,
+    CyclistBannedRule,
     CongestionRule,
     TamperRule,
+    CameraMovedRule,
+    SceneChangedRule,
 )
 
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from contract.events import EventType
 from contract.scene import Line, SceneConfig
+from contract.signals import SignalColour
 from detectors.geometry import Point, signed_distance
-from detectors.signal_state import Colour
+from detectors.registration import View
 from detectors.tracks import Track, TrackBook
 
 VEHICLES = frozenset({"car", "motorcycle", "bus", "truck"})
@@ -37,6 +38,13 @@ def smoothed_anchor(track: Track, upto: int | None = None, n: int = 5) -> Point:
     xs = sorted(s.detection.anchor[0] for s in history)
     ys = sorted(s.detection.anchor[1] for s in history)
     return (xs[len(xs) // 2], ys[len(ys) // 2])
+
+
+def smoothed_box(track: Track, n: int = 5) -> tuple[float, float, float, float]:
+    """Median box of the last n sightings, edge by edge."""
+    boxes = [s.detection.bbox for s in list(track.history)[-n:]]
+    x1, y1, x2, y2 = (sorted(edge)[len(edge) // 2] for edge in zip(*boxes, strict=True))
+    return (x1, y1, x2, y2)
 
 
 def still_since(track: Track, radius_px: float) -> float:
@@ -67,8 +75,10 @@ class FrameContext:
     offset_s: float
     image: np.ndarray
     tracks: TrackBook
-    signals: dict[str, Colour] = field(default_factory=dict)
+    signals: dict[str, SignalColour] = field(default_factory=dict)
     signal_since: dict[str, float] = field(default_factory=dict)
+    #: How the frame relates to the scene's reference frame; None: not registered.
+    view: View | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,9 @@ class Finding:
 class Rule(ABC):
     event_type: ClassVar[EventType]
     gost_code: ClassVar[str | None] = None
+    #: Whether the rule judges the scene's geometry: such rules are silent while the frame
+    #: no longer matches the scene (a camera turned away, a cut to another view).
+    needs_scene: ClassVar[bool] = True
 
     def __init__(self, scene: SceneConfig, fps: float) -> None:
         self.scene = scene
@@ -130,7 +143,7 @@ class Rule(ABC):
                 4,
             ),
             params=params,
-            measured={**measured, **({"object_class": track.label} if track else {})},
+            measured={**measured, **({"object_class": track.object_class} if track else {})},
             evidence_frames={
                 "before": max(0, min(before, frame)),
                 "overview": frame,
@@ -140,13 +153,6 @@ class Rule(ABC):
 
 
 def pedestrians(ctx: FrameContext) -> list[Track]:
-    """People seen in this frame who are on foot: a person over a bicycle or motorcycle
-    box is its rider, who follows the vehicle rules."""
-    seen = ctx.tracks.seen_now(ctx.index)
-    rides = [t.last.detection.bbox for t in seen if t.label in ("bicycle", "motorcycle")]
-
-    def riding(track: Track) -> bool:
-        x, y = track.last.detection.anchor
-        return any(x1 <= x <= x2 and y1 <= y <= y2 + 0.3 * (y2 - y1) for x1, y1, x2, y2 in rides)
-
-    return [t for t in seen if t.label == "person" and not riding(t)]
+    """People seen in this frame who are on foot: a rider (detectors/tracks.py) follows the
+    vehicle rules."""
+    return [t for t in ctx.tracks.seen_now(ctx.index) if t.on_foot]

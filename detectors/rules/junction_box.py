@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contract.events import EventType
 from contract.scene import Zone, ZoneKind
-from detectors.geometry import inside
+from detectors.geometry import bottom_share
 from detectors.rules.base import FrameContext
 from detectors.rules.zones import ZoneStandingRule
 from detectors.tracks import Track
@@ -17,6 +17,7 @@ class JunctionBoxRule(ZoneStandingRule):
     zone_kinds = (ZoneKind.JUNCTION_BOX,)
     default_s = 2.0
 
-    def exempt(self, ctx: FrameContext, track: Track, zone: Zone) -> bool:
+    def exempt(self, ctx: FrameContext, track: Track, zone: Zone) -> str | None:
         # Only a vehicle seen entering the box can be blamed for entering it.
-        return inside(track.history[0].detection.anchor, zone.polygon)
+        first = track.history[0].detection.bbox
+        return "in the box when first seen" if bottom_share(first, zone.polygon) >= 0.5 else None

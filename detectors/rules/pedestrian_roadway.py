@@ -1,5 +1,5 @@
-"""Pedestrian on the roadway (incident): a person on foot on the carriageway, off any
-crosswalk, for longer than it takes to cross a street informally."""
+"""Pedestrian on the roadway (incident): a person on foot on the carriageway (or a
+motorway), off any crosswalk, for longer than it takes to cross a street informally."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from detectors.tracks import Track
 
 class PedestrianOnRoadwayRule(ZonePresenceRule):
     event_type = EventType.PEDESTRIAN_ON_ROADWAY
-    zone_kinds = (ZoneKind.CARRIAGEWAY,)
+    zone_kinds = (ZoneKind.CARRIAGEWAY, ZoneKind.MOTORWAY)
     excluded_kinds = (ZoneKind.CROSSWALK,)
     min_s = 5.0
 

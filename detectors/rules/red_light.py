@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from contract.events import EventType
 from contract.scene import LineKind, SceneConfig, ZoneKind
+from contract.signals import SignalColour
 from detectors.geometry import inside, projection
 from detectors.rules.base import (
     VEHICLES,
@@ -19,7 +20,6 @@ from detectors.rules.base import (
     smoothed_anchor,
     still_since,
 )
-from detectors.signal_state import Colour
 from detectors.tracks import Track
 
 
@@ -68,7 +68,7 @@ class _StopLineWatch(Rule):
         reds = [
             ctx.offset_s - ctx.signal_since.get(sid, 0.0)
             for sid in self.governs.get(line_id, [])
-            if ctx.signals.get(sid) is Colour.RED
+            if ctx.signals.get(sid) is SignalColour.RED
         ]
         return (bool(reds), max(reds, default=0.0))
 

@@ -1,6 +1,6 @@
 """Camera tamper (incident), from the image alone: blurred (defocus, dirt, spray), dark
-(covered lens, failed illumination), obstructed (something flat filling the view) or
-moved (pointed away from the scene its config was drawn on)."""
+(covered lens, failed illumination) or obstructed (something flat filling the view).
+A camera moved or pointed elsewhere is the registration's to tell (camera_view.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ class ImageStats:
     sharpness: float  # variance of the Laplacian
     brightness: float  # mean grey level, 0..255
     flat_fraction: float  # share of blocks without texture
-    shift_px: float  # offset from the reference view, in full-frame pixels
 
 
 class TamperRule(Rule):
     event_type = EventType.CAMERA_TAMPER
+    # About the camera, not the scene: judged even when the view no longer matches it.
+    needs_scene = False
 
     #: The reference view and sharpness are learnt over the first seconds of the stream.
     warmup_s = 2.0
@@ -31,7 +32,6 @@ class TamperRule(Rule):
     dark_level = 20.0  # mean grey level below this
     flat_block_std = 4.0
     flat_increase = 0.4  # this much more of the view is flat than in the reference
-    moved_fraction = 0.05  # view shifted by this share of the frame width
     #: A condition must hold this long: a truck passing close is not tamper.
     min_duration_s = 3.0
     sample_every_s = 0.5
@@ -39,8 +39,7 @@ class TamperRule(Rule):
 
     def __init__(self, scene: SceneConfig, fps: float) -> None:
         super().__init__(scene, fps)
-        self.reference: np.ndarray | None = None
-        self.warmup: list[tuple[np.ndarray, ImageStats]] = []
+        self.warmup: list[ImageStats] = []
         self.base: ImageStats | None = None
         self.since: dict[str, tuple[int, float]] = {}
         self.active: set[str] = set()
@@ -55,46 +54,36 @@ class TamperRule(Rule):
         small = cv2.resize(image, (self.work_width, max(1, round(h * self.work_width / w))))
         return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
 
-    def _stats(self, grey: np.ndarray, full_width: int) -> ImageStats:
+    def _stats(self, grey: np.ndarray) -> ImageStats:
         h, w = grey.shape
         blocks = grey[: h - h % 8, : w - w % 8].reshape(h // 8, 8, w // 8, 8).std(axis=(1, 3))
-        shift = 0.0
-        if self.reference is not None:
-            (dx, dy), _ = cv2.phaseCorrelate(self.reference, grey)
-            shift = float(np.hypot(dx, dy)) * full_width / self.work_width
         return ImageStats(
             sharpness=float(cv2.Laplacian(grey, cv2.CV_32F).var()),
             brightness=float(grey.mean()),
             flat_fraction=float((blocks < self.flat_block_std).mean()),
-            shift_px=shift,
         )
 
     def update(self, ctx: FrameContext) -> list[Finding]:
         if ctx.offset_s < self.next_sample:
             return []
         self.next_sample = ctx.offset_s + self.sample_every_s
-        grey = self._grey(ctx.image)
-        width = ctx.image.shape[1]
+        now = self._stats(self._grey(ctx.image))
         if self.base is None:
-            self.warmup.append((grey, self._stats(grey, width)))
+            self.warmup.append(now)
             if ctx.offset_s >= self.warmup_s:
-                self.reference = np.median([g for g, _ in self.warmup], axis=0).astype(np.float32)
-                stats = [s for _, s in self.warmup]
+                stats = self.warmup
                 self.base = ImageStats(
                     sharpness=float(np.median([s.sharpness for s in stats])),
                     brightness=float(np.median([s.brightness for s in stats])),
                     flat_fraction=float(np.median([s.flat_fraction for s in stats])),
-                    shift_px=0.0,
                 )
                 self.warmup = []
             return []
-        now = self._stats(grey, width)
         base = self.base
         conditions = {
             "blur": now.sharpness < self.blur_ratio * base.sharpness,
             "darkness": now.brightness < self.dark_level,
             "obstruction": now.flat_fraction > base.flat_fraction + self.flat_increase,
-            "moved": now.shift_px > self.moved_fraction * width,
         }
         findings = []
         for condition, holds in conditions.items():
@@ -118,7 +107,6 @@ class TamperRule(Rule):
                         "blur_ratio": self.blur_ratio,
                         "dark_level": self.dark_level,
                         "flat_increase": self.flat_increase,
-                        "moved_fraction": self.moved_fraction,
                     },
                     measured={
                         "sharpness": round(now.sharpness, 1),
@@ -126,7 +114,6 @@ class TamperRule(Rule):
                         "brightness": round(now.brightness, 1),
                         "flat_fraction": round(now.flat_fraction, 3),
                         "reference_flat_fraction": round(base.flat_fraction, 3),
-                        "shift_px": round(now.shift_px, 1),
                     },
                     before_frame=frame,
                 )

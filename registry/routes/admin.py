@@ -15,13 +15,13 @@ from registry.audit import Actor, acting, query_audit
 from registry.auth import Role, require
 from registry.deps import db
 from registry.importer import ImportRejected, import_rows, parse_csv, parse_geojson
+from registry.paging import Limit, Offset
 from registry.routes.cameras import settings_of
 from registry.schemas import AuditOut, ImportFailed, ImportReport, Page
 
 router = APIRouter(tags=["admin"])
 
 Ident = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")]
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 CSV_EXAMPLE = (
     "id,kind,name,district,lat,lon,heading_deg,lanes,status,stream_main\n"
     "VLG-CAM-095,street_camera,пр. Ленина — ул. Пушкина,Tsentralny,48.7102,44.5153,90,4,"
@@ -43,14 +43,14 @@ GEOJSON_EXAMPLE = {
 @router.get("/audit", response_model=Page[AuditOut], dependencies=[Depends(require(Role.ADMIN))])
 def audit_log(
     session: Annotated[Session, Depends(db)],
-    entity: Annotated[str | None, Query(pattern=r"^(camera|scene)$")] = None,
+    entity: Annotated[str | None, Query(pattern=r"^(camera|scene|detector_key)$")] = None,
     entity_id: Ident = None,
     actor: Ident = None,
     action: Ident = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[AuditOut]:
     """Every change, newest first: who, when, what, and the entity before and after."""
     rows, total = query_audit(
@@ -73,6 +73,7 @@ def audit_log(
     "/cameras/import",
     response_model=ImportReport,
     responses={
+        413: {"description": "Larger than DOZOR_API_MAX_UPLOAD_BYTES."},
         415: {"description": "Neither CSV nor GeoJSON."},
         422: {"model": ImportFailed, "description": "Bad rows, each with its line; no change."},
     },
@@ -97,9 +98,8 @@ async def import_cameras(
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("text/csv", "application/geo+json", "application/json"):
         raise HTTPException(415, "send text/csv or application/geo+json")
+    # Its size was bounded before it was read (registry/limits.py, api_max_upload_bytes).
     raw = await request.body()
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise HTTPException(413, f"import larger than {MAX_IMPORT_BYTES} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

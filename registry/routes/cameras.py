@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from contract.health import HealthState
 from dozor.settings import Settings
-from registry import audit, catalog
+from registry import audit, catalog, leases
 from registry.audit import Actor, acting
 from registry.auth import ANY_HUMAN, ANY_ROLE, Role, require
 from registry.deps import db
-from registry.health import health_out, health_rows, record_heartbeat
-from registry.models import Camera, EventRecord
+from registry.health import derive, health_rows, record_heartbeat
+from registry.models import Camera, CameraHealth, EventRecord
+from registry.paging import Limit, Offset
 from registry.schemas import (
     CAMERA_ID_PATTERN,
     CameraCreate,
@@ -43,6 +44,16 @@ CameraId = Annotated[
 ]
 EDITORS = (Role.OPERATOR, Role.ADMIN)
 NOT_FOUND = {404: {"description": "No camera with this id."}}
+
+
+def _certification_guard(
+    actor: Actor, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
+    """Only administrators set an enforcement unit's certification (type approval,
+    verification certificate and date, certified codes)."""
+    changed = catalog.certification_changed(before, after)
+    if changed and actor.role is not Role.ADMIN:
+        raise HTTPException(403, f"only administrators may set {', '.join(changed)}")
 
 
 def settings_of(request: Request) -> Settings:
@@ -136,8 +147,8 @@ def list_cameras(
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
     filters: Annotated[CameraFilters, Depends()],
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Page[CameraOut]:
     """Cameras and enforcement units, by id, filtered; stream credentials never shown."""
     items, total = _select(session, settings, filters, limit, offset)
@@ -246,6 +257,7 @@ def create_camera(
         cam = catalog.new_camera(body, settings)
     except catalog.CredentialsError as exc:
         raise _credentials_error(exc) from None
+    _certification_guard(actor, None, catalog.snapshot(cam, settings))
     session.add(cam)
     try:
         session.flush()
@@ -290,6 +302,7 @@ def update_camera(
     except catalog.CredentialsError as exc:
         raise _credentials_error(exc) from None
     after = catalog.snapshot(cam, settings)
+    _certification_guard(actor, before, after)
     if after != before:
         audit.record(session, actor, "update", "camera", cam.id, before, after)
     session.commit()
@@ -351,16 +364,23 @@ def camera_health(
     "/{camera_id}/heartbeat",
     response_model=CameraHealthOut,
     status_code=202,
-    dependencies=[Depends(require(Role.DETECTOR))],
-    responses=NOT_FOUND,
+    responses={
+        **NOT_FOUND,
+        403: {"description": "The token's worker does not hold the camera's lease."},
+    },
 )
 def post_heartbeat(
     camera_id: CameraId,
     heartbeat: Annotated[HeartbeatIn, Body()],
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
+    actor: Annotated[Actor, Depends(acting(Role.DETECTOR))],
 ) -> CameraHealthOut:
-    """A detector's report on a camera it analyses; answers the state it now implies."""
+    """A detector's report on a camera it analyses; answers the state it now implies.
+
+    Only from the worker holding the camera's lease, with a detector token issued in its
+    name (``dozor registry token --role detector --name <worker id>``): another worker
+    cannot make a camera it does not analyse look healthy."""
     if heartbeat.camera_id != camera_id:
         raise RequestValidationError(
             [
@@ -373,7 +393,34 @@ def post_heartbeat(
             ]
         )
     get_or_404(session, camera_id)
+    if heartbeat.worker_id != actor.name:
+        raise HTTPException(403, f"this token reports for worker {actor.name} only")
+    if leases.holder(session, camera_id) != heartbeat.worker_id:
+        raise HTTPException(403, f"worker {heartbeat.worker_id} does not hold {camera_id}'s lease")
     now = datetime.now(UTC)
     record_heartbeat(session, heartbeat, now)
     session.commit()
     return health_out(camera_id, health_rows(session, [camera_id])[camera_id], settings, now)
+
+
+def health_out(
+    camera_id: str, row: CameraHealth | None, settings: Settings, now: datetime
+) -> CameraHealthOut:
+    state, reasons = derive(row, settings, now)
+    if row is None:
+        return CameraHealthOut(camera_id=camera_id, state=state, reasons=reasons)
+    return CameraHealthOut(
+        camera_id=camera_id,
+        state=state,
+        reasons=reasons,
+        worker_id=row.worker_id,
+        time=row.time,
+        received_at=row.received_at,
+        fps_in=row.fps_in,
+        fps_out=row.fps_out,
+        inference_ms=row.inference_ms,
+        queue_depth=row.queue_depth,
+        last_frame_time=row.last_frame_time,
+        errors=row.errors,
+        last_error=row.last_error,
+    )

@@ -15,6 +15,7 @@ from dozor.storage import ObjectStore
 from registry.auth import EVIDENCE_READERS, Role, require
 from registry.deps import db, store
 from registry.models import CaseRecord
+from registry.paging import Limit, Offset
 from registry.schemas import Page
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -62,8 +63,8 @@ def list_cases(
     camera_id: Annotated[str | None, Query(max_length=32)] = None,
     enforceable: bool | None = None,
     delivered: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[CaseSummary]:
     where = []
     if camera_id:

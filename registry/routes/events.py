@@ -11,12 +11,23 @@ from sqlalchemy.orm import Session
 from contract.events import DetectionEvent, EventType
 from dozor.storage import ObjectStore
 from registry.auth import ANY_HUMAN, EVIDENCE_READERS, Role, require
+from registry.db import as_utc
 from registry.deps import db, store
 from registry.event_index import query_events
 from registry.models import EventRecord
-from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page, as_utc
+from registry.paging import Limit, Offset
+from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page
 
 router = APIRouter(prefix="/events", tags=["events"])
+
+
+def for_role(event: DetectionEvent, role: Role) -> DetectionEvent:
+    """The event as ``role`` may see it: plate readings (measured ``plate``, ``plate_raw``,
+    ...) only for the roles that may see evidence; a viewer gets the rest."""
+    if role in EVIDENCE_READERS:
+        return event
+    measured = {k: v for k, v in event.data.measured.items() if not k.startswith("plate")}
+    return event.model_copy(update={"data": event.data.model_copy(update={"measured": measured})})
 
 
 def summary(row: EventRecord) -> EventSummary:
@@ -40,8 +51,8 @@ def list_events(
     type: Annotated[EventType | None, Query()] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[EventSummary]:
     rows, total = query_events(
         session,
@@ -76,4 +87,4 @@ def get_event(
         )
         for ref in event.data.evidence
     ]
-    return EventDetail(**summary(row).model_dump(), event=event, evidence=links)
+    return EventDetail(**summary(row).model_dump(), event=for_role(event, role), evidence=links)

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from dozor.evidence_verify import EventNotFound, VerificationReport, verify_event
-from dozor.signing import ALGORITHM, Verifier, load_verifier
+from dozor.errors import UserError
 from dozor.storage import ObjectStore
+from evidence.signing import ALGORITHM, Verifier, load_verifier
+from evidence.verify import EventNotFound, VerificationReport, verify_event
 from registry.auth import ANY_ROLE, EVIDENCE_READERS, Role, require
 from registry.deps import db, store
+from registry.models import EventRecord
 
 router = APIRouter(tags=["evidence"])
 
@@ -39,7 +41,11 @@ class PublicKey(BaseModel):
 def verifier(request: Request) -> Verifier:
     state = request.app.state
     if getattr(state, "verifier", None) is None:
-        state.verifier = load_verifier(state.settings)
+        try:
+            state.verifier = load_verifier(state.settings)
+        except UserError as exc:
+            # The API only loads a public key; until one is provisioned it cannot verify.
+            raise HTTPException(503, str(exc)) from None
     return state.verifier
 
 
@@ -53,7 +59,7 @@ def verify(
 ) -> VerificationReport:
     """Re-read every object at its signed version, re-hash it and check the signature."""
     try:
-        return verify_event(session, objects, key, event_id)
+        return verify_event(session.get(EventRecord, event_id), objects, key, event_id)
     except EventNotFound as exc:
         raise HTTPException(404, str(exc)) from None
 

@@ -2,92 +2,40 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
-import numpy as np
-from fastapi import APIRouter, Body, Depends, HTTPException, Path
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contract.scene import Calibration, SceneConfig, Zone
+from contract.scene import SceneConfig
+from dozor.storage import ObjectStore
 from registry import audit
 from registry.audit import Actor, acting
 from registry.auth import ANY_ROLE, require
-from registry.deps import db
+from registry.deps import db, store
+from registry.frames import frame_bytes, frame_row
 from registry.models import SceneVersion
 from registry.routes.cameras import EDITORS, NOT_FOUND, CameraId, get_or_404
-from registry.scenes import add_scene
-from registry.schemas import SCENE_BODY_EXAMPLES, SceneOut, SceneSummary
+from registry.scenes import add_scene, diff_scenes, scene_problems, validation_errors
+from registry.schemas import (
+    SCENE_BODY_EXAMPLES,
+    SceneDiff,
+    SceneOut,
+    SceneSummary,
+    SceneValidation,
+)
 
 router = APIRouter(prefix="/cameras/{camera_id}", tags=["scenes"])
 
 
-def _problem(loc: tuple[Any, ...], msg: str) -> dict[str, Any]:
-    return {"type": "value_error", "loc": ("body", *loc), "msg": msg, "input": None}
-
-
-def _non_finite(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
-    if isinstance(value, float):
-        return [] if math.isfinite(value) else [_problem(loc, "must be a finite number")]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _non_finite(v, (*loc, k))]
-    if isinstance(value, list | tuple):
-        return [p for i, v in enumerate(value) for p in _non_finite(v, (*loc, i))]
-    return []
-
-
-def _segments_cross(a: Any, b: Any, c: Any, d: Any) -> bool:
-    def orient(p: Any, q: Any, r: Any) -> float:
-        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-
-    return orient(a, b, c) * orient(a, b, d) < 0 and orient(c, d, a) * orient(c, d, b) < 0
-
-
-def polygon_problem(zone: Zone) -> str | None:
-    """Why a zone's polygon cannot be used (zero area, edges crossing), or None."""
-    pts = zone.polygon
-    n = len(pts)
-    for i in range(n):
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue  # adjacent through the closing edge
-            if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
-                return f"polygon edges {i} and {j} cross each other"
-    area = sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1] for i in range(n))
-    if abs(area) < 1e-6:
-        return "polygon has no area"
-    return None
-
-
-def calibration_problem(cal: Calibration) -> str | None:
-    """Why no homography can be fitted to the point pairs, or None."""
-    rows = []
-    for (x, y), (u, v) in zip(cal.image_points, cal.ground_points, strict=True):
-        rows.append([-x, -y, -1, 0, 0, 0, u * x, u * y, u])
-        rows.append([0, 0, 0, -x, -y, -1, v * x, v * y, v])
-    # A homography has 8 degrees of freedom: fewer independent constraints leave it undefined,
-    # as when three of four points lie on one line.
-    if np.linalg.matrix_rank(np.array(rows, dtype=float), tol=1e-6) < 8:
-        return "point pairs do not determine a homography (points collinear or repeated)"
-    return None
-
-
 def check_scene(scene: SceneConfig) -> None:
     """What the contract model cannot check alone; raises 422 with field paths."""
-    problems = _non_finite(scene.model_dump(mode="python"), ())
-    for i, zone in enumerate(scene.zones):
-        msg = polygon_problem(zone)
-        if msg:
-            problems.append(_problem(("zones", i, "polygon"), f"zones[{zone.id}]: {msg}"))
-    if scene.calibration is not None and not problems:
-        msg = calibration_problem(scene.calibration)
-        if msg:
-            problems.append(_problem(("calibration",), msg))
+    problems = scene_problems(scene)
     if problems:
-        raise RequestValidationError(problems)
+        raise RequestValidationError([{**p, "loc": ("body", *p["loc"])} for p in problems])
 
 
 def scene_out(row: SceneVersion) -> SceneOut:
@@ -96,6 +44,7 @@ def scene_out(row: SceneVersion) -> SceneOut:
         version=row.version,
         created_at=row.created_at,
         created_by=row.created_by,
+        reference_frame=row.reference_frame,
         config=SceneConfig.model_validate(row.config),
     )
 
@@ -134,9 +83,56 @@ def scene_history(
     get_or_404(session, camera_id)
     rows = session.scalars(_versions(session, camera_id).order_by(SceneVersion.version))
     return [
-        SceneSummary(version=r.version, created_at=r.created_at, created_by=r.created_by)
+        SceneSummary(
+            version=r.version,
+            created_at=r.created_at,
+            created_by=r.created_by,
+            reference_frame=r.reference_frame,
+        )
         for r in rows
     ]
+
+
+@router.post(
+    "/scenes/validate",
+    response_model=SceneValidation,
+    dependencies=[Depends(require(*EDITORS))],
+    responses=NOT_FOUND,
+)
+def validate_scene(
+    camera_id: CameraId,
+    draft: Annotated[Any, Body(openapi_examples=SCENE_BODY_EXAMPLES)],
+    session: Annotated[Session, Depends(db)],
+) -> SceneValidation:
+    """Check a draft scene without saving it: every problem, named by the geometry it is in.
+
+    Answers 200 either way, so an editor can call it on every change while drawing."""
+    get_or_404(session, camera_id)
+    errors = validation_errors(draft)
+    return SceneValidation.model_validate({"valid": not errors, "errors": errors})
+
+
+@router.get(
+    "/scenes/diff",
+    response_model=SceneDiff,
+    response_model_by_alias=True,
+    dependencies=[Depends(require(*ANY_ROLE))],
+    responses=NOT_FOUND,
+)
+def scene_diff(
+    camera_id: CameraId,
+    session: Annotated[Session, Depends(db)],
+    old: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1)],
+    new: Annotated[int, Query(alias="to", ge=1, le=2**31 - 1)],
+) -> SceneDiff:
+    """What changed from one version to another: geometry added, removed, changed (by id)."""
+    get_or_404(session, camera_id)
+    rows = {v: session.get(SceneVersion, (camera_id, v)) for v in (old, new)}
+    for v, row in rows.items():
+        if row is None:
+            raise HTTPException(404, f"camera {camera_id} has no scene version {v}")
+    before, after = (SceneConfig.model_validate(rows[v].config) for v in (old, new))  # type: ignore[union-attr]
+    return SceneDiff.model_validate({"from": old, "to": new, **diff_scenes(before, after)})
 
 
 @router.get(
@@ -164,11 +160,32 @@ def add_scene_version(
     scene: Annotated[SceneConfig, Body(openapi_examples=SCENE_BODY_EXAMPLES)],
     session: Annotated[Session, Depends(db)],
     actor: Annotated[Actor, Depends(acting(*EDITORS))],
+    reference_frame: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-f]{64}$",
+            description="Id of a frame from POST /cameras/{id}/frames the scene was drawn on.",
+        ),
+    ] = None,
 ) -> SceneOut:
     """Append a new version; earlier versions and the events made with them stay as they are."""
     get_or_404(session, camera_id)
     check_scene(scene)
-    version = add_scene(session, camera_id, scene, author=actor.name)
+    if reference_frame is not None:
+        frame = frame_row(session, camera_id, reference_frame)
+        problem = None
+        if frame is None:
+            problem = f"camera {camera_id} has no reference frame {reference_frame}"
+        elif (frame.width, frame.height) != (scene.frame_width, scene.frame_height):
+            problem = (
+                f"reference frame is {frame.width}x{frame.height}, "
+                f"the scene {scene.frame_width}x{scene.frame_height}"
+            )
+        if problem:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("query", "reference_frame"), "msg": problem}]
+            )
+    version = add_scene(session, camera_id, scene, actor.name, reference_frame)
     try:
         session.flush()
     except IntegrityError:
@@ -184,7 +201,33 @@ def add_scene_version(
         "scene",
         camera_id,
         None,
-        {"version": version, "config": scene.model_dump(mode="json")},
+        {
+            "version": version,
+            "config": scene.model_dump(mode="json"),
+            "reference_frame": reference_frame,
+        },
     )
     session.commit()
     return scene_out(row)
+
+
+@router.get(
+    "/scenes/{version}/frame",
+    dependencies=[Depends(require(*ANY_ROLE))],
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **NOT_FOUND},
+)
+def scene_frame(
+    camera_id: CameraId,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: Annotated[Session, Depends(db)],
+    objects: Annotated[ObjectStore, Depends(store)],
+) -> Response:
+    """The reference frame the version was drawn on (JPEG)."""
+    row = session.get(SceneVersion, (camera_id, version))
+    if row is None or row.reference_frame is None:
+        raise HTTPException(404, f"scene version {version} of {camera_id} has no reference frame")
+    frame = frame_row(session, camera_id, row.reference_frame)
+    if frame is None:
+        raise HTTPException(404, f"reference frame {row.reference_frame} is gone")
+    return Response(frame_bytes(objects, frame), media_type="image/jpeg")

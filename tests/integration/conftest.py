@@ -11,6 +11,7 @@ from consumers.evidence import EvidenceConsumer
 from consumers.loop import ConsumerLoop, LoopStats
 from detectors.replay import ReplaySummary, replay
 from dozor.settings import Settings
+from registry.link import DatabaseLink
 from tests.conftest import media_dir
 
 DEMO_CLIP = "redlight_cam_platte_chelton.mp4"
@@ -32,5 +33,11 @@ def consume_until_idle(settings: Settings, idle_s: float = 4.0) -> LoopStats:
 
 @pytest.fixture(scope="session")
 def replayed(stack_env: Settings) -> Replayed:
-    summary = replay(stack_env, media_dir() / DEMO_CLIP, DEMO_CAMERA, progress=False)
+    summary = replay(
+        stack_env,
+        media_dir() / DEMO_CLIP,
+        DEMO_CAMERA,
+        link=DatabaseLink(stack_env),
+        progress=False,
+    )
     return Replayed(stack_env, summary, consume_until_idle(stack_env))

@@ -63,7 +63,7 @@ def test_bad_input_is_one_clear_error_and_nothing_is_written(
     }[case]
     offsets, objects = _end_offsets(stack_env), _objects(stack_env)
     proc = subprocess.run(
-        [sys.executable, "-m", "dozor.cli", "replay", str(video), "--camera", camera],
+        [sys.executable, "-m", "dozor_cli.cli", "replay", str(video), "--camera", camera],
         env=settings_env(stack_env),
         capture_output=True,
         text=True,

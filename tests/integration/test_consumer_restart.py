@@ -45,7 +45,7 @@ def _count(settings: Settings, ids: list[str]) -> int:
 
 def _consumer(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "dozor.cli", "consume", "evidence", "--until-idle", "6"],
+        [sys.executable, "-m", "dozor_cli.cli", "consume", "evidence", "--until-idle", "6"],
         env=settings_env(settings),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

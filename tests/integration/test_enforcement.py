@@ -36,15 +36,18 @@ from contract.events import (
     DetectionEvent,
     EventType,
 )
-from contract.manifest import canonical_json
+from contract.manifest import canonical_json, manifest_key
+from contract.signed import SignedEvent
 from dozor import bus
 from dozor.settings import Settings
-from dozor.stack import Stack
 from dozor.storage import ObjectStore
-from registry.app import create_app, prepare_database
+from dozor_cli.bootstrap import set_up
+from dozor_cli.stack import Stack
+from registry.app import create_app
 from registry.auth import Role, issue_token
+from registry.case_book import DatabaseCaseBook
 from registry.db import session_scope
-from registry.models import CaseRecord, EventRecord
+from registry.models import CaseRecord, EventRecord, EventReview
 from tests.conftest import stack_settings, temp_pg_database
 from tests.factories import publish as publish_events
 from tests.factories import stored_event
@@ -75,9 +78,7 @@ def _iso_stack(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterato
     stack = Stack(settings)
     stack.up()
     try:
-        prepare_database(settings)
-        bus.ensure_topics(settings)
-        ObjectStore(settings).ensure()
+        set_up(settings)
         yield settings
     finally:
         stack.down()
@@ -122,24 +123,30 @@ def publish(settings: Settings, events: list[DetectionEvent]) -> list[str]:
 
 
 @contextmanager
-def consuming(settings: Settings, endpoint: str | None) -> Iterator[ConsumerLoop]:
-    """The evidence and enforcement consumers in threads, under groups of their own."""
+def consuming(
+    settings: Settings, endpoint: str | None
+) -> Iterator[tuple[ConsumerLoop, ConsumerLoop]]:
+    """The evidence and enforcement consumers in threads, under groups of their own: the
+    enforcement consumer reads what the evidence consumer signed."""
     settings = settings.model_copy(update={"enforcement_endpoint": endpoint})
     tag = uuid.uuid4().hex[:8]
     signer = EvidenceConsumer(settings)
     signer.group_id = f"evidence-test-{tag}"
-    handler = EnforcementConsumer(settings, group_id=f"enforcement-test-{tag}")
+    handler = EnforcementConsumer(
+        settings, cases=DatabaseCaseBook(settings), group_id=f"enforcement-test-{tag}"
+    )
     loops = [ConsumerLoop(settings, h, max_backoff_s=1.0) for h in (signer, handler)]
     stop = threading.Event()
     threads = [threading.Thread(target=lp.run, args=(stop,), daemon=True) for lp in loops]
     for t in threads:
         t.start()
     try:
-        yield loops[1]
+        yield loops[0], loops[1]
     finally:
         stop.set()
         for t in threads:
             t.join(60)
+        signer.close()
         handler.close()
     assert not any(t.is_alive() for t in threads)
 
@@ -156,6 +163,23 @@ def rows(settings: Settings, case_ids: list[str]) -> dict[str, CaseRecord]:
     with session_scope(settings.db_url) as session:
         found = session.scalars(select(CaseRecord).where(CaseRecord.id.in_(case_ids))).all()
     return {r.id: r for r in found}
+
+
+def held(settings: Settings, event_id: str) -> bool:
+    with session_scope(settings.db_url) as session:
+        review = session.get(EventReview, event_id)
+        return review is not None and review.held is not None
+
+
+def confirm(settings: Settings, event_id: str) -> None:
+    with session_scope(settings.db_url) as session:
+        token = issue_token(session, Role.OPERATOR, "test reviewer")
+    answer = TestClient(create_app(settings)).post(
+        f"/review/{event_id}",
+        json={"decision": "confirm", "reason": "seen on the photos"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def delivered(settings: Settings, case_ids: list[str]) -> Callable[[], bool]:
@@ -203,8 +227,13 @@ def test_cases_only_for_certified_verified_units_the_rest_recorded_with_reason(
     ids = publish(iso, events)
     violations = ids[:4]
     with consuming(iso, receiver.url):
-        wait_for("cases", lambda: len(rows(iso, violations)) == 4 and bool(receiver.accepted()))
+        wait_for("cases", lambda: len(rows(iso, ids[:3])) == 3 and bool(receiver.accepted()))
         wait_for("delivery", delivered(iso, ids[:1]))
+        # A street camera's violation waits for an operator; once confirmed it is a case.
+        wait_for("held for review", lambda: held(iso, events[3].id))
+        assert ids[3] not in rows(iso, violations)
+        confirm(iso, events[3].id)
+        wait_for("confirmed case", lambda: len(rows(iso, violations)) == 4)
 
     accepted_exactly_once(receiver, ids[:1])
     assert [r["key"] for r in receiver.records() if r["key"] in ids] == ids[:1]
@@ -226,6 +255,16 @@ def test_cases_only_for_certified_verified_units_the_rest_recorded_with_reason(
     assert key == b"VLG-ENF-001" and headers["enforceable"] == b"true"
     assert json.loads(value)["plate"] == "А123ВС134"
     assert published[ids[1]][2]["enforceable"] == b"false"
+
+    # What the cases were built from: each event signed, with its manifest's version.
+    signed = [
+        SignedEvent.model_validate_json(v) for _, v, _ in read_topic(iso, topics.EVENTS_SIGNED)
+    ]
+    mine = {m.event.id: m for m in signed if m.event.id in {e.id for e in events}}
+    assert set(mine) == {e.id for e in events}
+    ref = mine[good.id].manifest
+    assert ref.key == manifest_key(good.subject, good.id) and ref.version_id
+    assert ObjectStore(iso).fetch(ref.bucket, ref.key, ref.version_id).data
 
     # The API: cases for evidence readers only, fresh links that fetch the verified bytes.
     app = create_app(iso)
@@ -318,8 +357,8 @@ def test_s3_stopped_while_building_nothing_is_lost(iso: Settings, receiver: Rece
     stack = Stack(iso)
     stack.stop("s3")
     try:
-        with consuming(iso, receiver.url) as loop:
-            wait_for("retries while S3 is down", lambda: loop.stats.retries >= 2)
+        with consuming(iso, receiver.url) as (signing, _):
+            wait_for("retries while S3 is down", lambda: signing.stats.retries >= 2)
             assert not rows(iso, ids), "no case is built from evidence it could not verify"
             stack.start("s3")
             wait_for("cases after S3 returned", delivered(iso, ids))
@@ -345,9 +384,10 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_partition_moves_on(
     finally:
         producer.close(10)
     ids = publish(iso, [tampered, good])
-    with consuming(iso, receiver.url) as loop:
+    with consuming(iso, receiver.url) as (signing, _):
         wait_for("the good case", delivered(iso, ids[1:]))
-        group = loop.handler.group_id.encode()
+        # Poison never reaches the enforcement consumer: the evidence consumer refuses it.
+        group = signing.handler.group_id.encode()
     accepted_exactly_once(receiver, ids[1:])
     assert not rows(iso, ids[:1]), "tampered evidence makes no case"
     dead = [
@@ -362,7 +402,11 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_partition_moves_on(
     }
     assert len(reasons) == 3
     assert sum("not a valid detection event" in r for r in reasons.values()) == 2
-    assert any("SHA-256" in r and tampered.id in r for r in reasons.values())
+    # The event names the version the detector wrote: the overwrite beside it is found (or,
+    # on a store without versions, the changed bytes).
+    assert any(
+        tampered.id in r and ("second version" in r or "SHA-256" in r) for r in reasons.values()
+    )
 
 
 def test_real_red_light_clip_gives_enforceable_cases_delivered_once(

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from consumers.evidence import EvidenceConsumer
 from contract.events import DetectionEvent, EvidenceRole
 from contract.manifest import SignedManifest, manifest_key
-from dozor.evidence_verify import VerificationReport, verify_event
 from dozor.settings import Settings
-from dozor.signing import load_signer
 from dozor.storage import ObjectStore
+from evidence.signing import load_signer
+from evidence.verify import VerificationReport, verify_event
 from registry.app import create_app
 from registry.auth import Role, issue_token
 from registry.db import session_scope
@@ -51,7 +51,10 @@ def _events(replayed: Replayed) -> list[DetectionEvent]:
 def _verify(settings: Settings, event_id: str) -> VerificationReport:
     with session_scope(settings.db_url) as session:
         return verify_event(
-            session, ObjectStore(settings), load_signer(settings).verifier, event_id
+            session.get(EventRecord, event_id),
+            ObjectStore(settings),
+            load_signer(settings).verifier,
+            event_id,
         )
 
 
@@ -148,7 +151,7 @@ def test_one_flipped_byte_in_an_object_fails_verify_naming_it(
     assert "written over after signing" in report.problems[0]
 
     proc = subprocess.run(
-        [sys.executable, "-m", "dozor.cli", "evidence", "verify", package.id],
+        [sys.executable, "-m", "dozor_cli.cli", "evidence", "verify", package.id],
         env=settings_env(s),
         capture_output=True,
         text=True,
@@ -198,7 +201,9 @@ def test_a_manifest_checked_with_another_key_fails(
     s = replayed.settings
     other = load_signer(Settings(state_dir=tmp_path_factory.mktemp("other-key"))).verifier
     with session_scope(s.db_url) as session:
-        report = verify_event(session, ObjectStore(s), other, package.id)
+        report = verify_event(
+            session.get(EventRecord, package.id), ObjectStore(s), other, package.id
+        )
     assert not report.ok
     assert report.problems == [
         f"manifest was signed by key {load_signer(s).key_id}, not by the published key "

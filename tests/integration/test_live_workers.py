@@ -13,7 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,18 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contract import topics
 from contract.events import DetectionEvent, EventType
 from contract.health import Heartbeat
 from dozor.settings import Settings
+from dozor_cli.bootstrap import set_up
 from registry import leases
-from registry.app import prepare_database
+from registry.audit import Actor
+from registry.auth import Role
 from registry.db import session_scope
+from registry.detector_keys import KeyScope, enroll
 from registry.models import Camera, CameraHealth, CameraLease
 from tests.conftest import media_dir, settings_env, stack_settings, temp_pg_database
 
@@ -41,6 +45,7 @@ CAMERAS = {
     "VLG-CAM-002": "highway_overhead_ca_sobral1.avi",
 }
 RED_CAMERA = "VLG-ENF-002"
+_LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)
 LEASE_TTL_S = 6.0
 
 
@@ -97,6 +102,8 @@ class Live:
     workers: list[subprocess.Popen[str]]
 
     def start_worker(self, worker_id: str, capacity: int, metrics_port: int = 0) -> Any:
+        with session_scope(self.settings.db_url) as s:  # as `dozor detector enroll` does
+            enroll(s, Actor("test", Role.ADMIN), self.settings, worker_id, KeyScope.LIVE)
         env = settings_env(self.settings)
         env.update(DOZOR_WORKER_ID=worker_id, DOZOR_WORKER_METRICS_PORT=str(metrics_port))
         proc = subprocess.Popen(
@@ -139,7 +146,10 @@ class Live:
         return [DetectionEvent.model_validate_json(r.value) for r in self.read(topics.EVENTS)]
 
     def heartbeats(self) -> list[Heartbeat]:
-        return [Heartbeat.model_validate_json(r.value) for r in self.read(topics.CAMERA_HEALTH)]
+        """The latest heartbeat per camera as the registry recorded it: the one channel."""
+        with session_scope(self.settings.db_url) as s:
+            rows = s.scalars(select(CameraHealth).where(CameraHealth.camera_id.in_(CAMERAS)))
+            return [Heartbeat.model_validate(r, from_attributes=True) for r in rows]
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +159,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _live(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterator[Live]:
-    from dozor.stack import Stack
+    from dozor_cli.stack import Stack
 
     base = tmp_path_factory.mktemp("live")
     settings = stack_settings(
@@ -170,7 +180,7 @@ def _live(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterator[Liv
     workers: list[subprocess.Popen[str]] = []
     stack.up()
     try:
-        prepare_database(settings)
+        set_up(settings)
         with session_scope(settings.db_url) as s:
             # Only our served cameras are analysable; the roster's real addresses are not here.
             s.execute(update(Camera).values(stream_main=None))
@@ -189,9 +199,14 @@ def _live(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterator[Liv
         stack.down()
 
 
-def _red_lights(live: Live, worker_id: str) -> bool:
+def _published(live: Live, worker_id: str) -> bool:
+    """A finding (not a stream incident) about the red-light camera from this worker. Which
+    finding depends on how many frames a busy CPU lets the worker analyse; the takeover is
+    what is tested here, the rules' accuracy in test_eval."""
     return any(
-        e.type is EventType.RED_LIGHT and e.data.detector.worker_id == worker_id
+        e.subject == RED_CAMERA
+        and e.type not in (EventType.STREAM_LOST, EventType.STREAM_RESTORED)
+        and e.data.detector.worker_id == worker_id
         for e in live.events()
     )
 
@@ -229,8 +244,10 @@ def test_frames_flow_with_health_and_metrics_and_outages_are_reported(live: Live
         return {e.subject for e in live.events() if e.type is kind}
 
     wait_for("stream lost for every camera", lambda: of_type(EventType.STREAM_LOST) == set(CAMERAS))
-    beats = live.heartbeats()
-    assert any(b.errors > 0 and b.last_error for b in beats)
+    beats = wait_for(
+        "a heartbeat reporting the stream errors",
+        lambda: [b for b in live.heartbeats() if b.errors > 0 and b.last_error],
+    )
     assert not any("@" in (b.last_error or "") for b in beats)
     live.rtsp.start()
     wait_for(
@@ -247,19 +264,27 @@ def test_frames_flow_with_health_and_metrics_and_outages_are_reported(live: Live
 
 
 def test_a_dead_workers_cameras_move_without_duplicate_events(live: Live) -> None:
+    # Longest free goes first: w-a is to take (and lose) the red-light camera. Both rows are
+    # set here, whatever earlier tests left (never-claimed rows are stamped 1970).
     with session_scope(live.settings.db_url) as s:
-        # Longest free goes first: w-a is to take (and lose) the red-light camera.
         s.execute(
-            update(CameraLease)
-            .where(CameraLease.camera_id == RED_CAMERA)
-            .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+            pg_insert(CameraLease)
+            .values([{"camera_id": c, "epoch": 0, "expires_at": _LONG_AGO} for c in CAMERAS])
+            .on_conflict_do_nothing(index_elements=["camera_id"])
         )
+        for camera_id in CAMERAS:
+            expired = _LONG_AGO if camera_id == RED_CAMERA else _LONG_AGO + timedelta(days=1)
+            s.execute(
+                update(CameraLease)
+                .where(CameraLease.camera_id == camera_id)
+                .values(expires_at=expired)
+            )
     first = live.start_worker("w-a", capacity=1)
     wait_for("w-a holds the red-light camera", lambda: live.held_by("w-a") == {RED_CAMERA})
     second = live.start_worker("w-b", capacity=2)
     wait_for("w-b holds the other camera", lambda: len(live.held_by("w-b")) == 1)
     # Let w-a find a violation, then kill it without warning.
-    wait_for("w-a finds a violation", lambda: _red_lights(live, "w-a"), 90)
+    wait_for("w-a publishes about it", lambda: _published(live, "w-a"), 90)
     first.kill()
     first.wait(10)
     killed_at = time.monotonic()
@@ -272,7 +297,7 @@ def test_a_dead_workers_cameras_move_without_duplicate_events(live: Live) -> Non
             for b in live.heartbeats()
         ),
     )
-    wait_for("w-b finds a violation", lambda: _red_lights(live, "w-b"), 90)
+    wait_for("w-b publishes about it", lambda: _published(live, "w-b"), 90)
     _drain(second)
     assert live.held_by("w-b") == set()
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from evidence.signing import Signer
 from registry.auth import Role
 from tests.integration.test_registry_api import Registry, open_registry, street
 
@@ -34,7 +36,7 @@ SCENE = {
 def beat(camera_id: str) -> dict[str, Any]:
     return {
         "camera_id": camera_id,
-        "worker_id": "w",
+        "worker_id": "detector-desk",  # the detector token's worker, holding the lease
         "time": "2026-01-01T00:00:00Z",
         "fps_in": 25,
         "fps_out": 10,
@@ -42,6 +44,10 @@ def beat(camera_id: str) -> dict[str, Any]:
 
 
 Request = Callable[[Role], dict[str, Any]]
+
+# A detector key registered by the fixture (revoked by the matrix) and one to register.
+REVOCABLE = Signer(Ed25519PrivateKey.generate()).verifier
+ENROLLED = Signer(Ed25519PrivateKey.generate()).verifier.public_pem()
 
 # (method, path template) -> (who is admitted, status for them, request for a role)
 MATRIX: dict[tuple[str, str], tuple[set[Role] | None, int, Request]] = {
@@ -97,11 +103,87 @@ MATRIX: dict[tuple[str, str], tuple[set[Role] | None, int, Request]] = {
         201,
         lambda r: {"url": "/cameras/VLG-CAM-010/scenes", "json": SCENE},
     ),
+    ("POST", "/detectors/{worker_id}/keys"): (
+        {A},
+        201,
+        lambda r: {"url": "/detectors/w-matrix/keys", "json": {"public_key_pem": ENROLLED}},
+    ),
+    ("GET", "/detectors/keys"): ({A}, 200, lambda r: {"url": "/detectors/keys"}),
+    ("POST", "/detectors/keys/{key_id}/revoke"): (
+        {A},
+        200,
+        lambda r: {"url": f"/detectors/keys/{REVOCABLE.key_id}/revoke"},
+    ),
     ("GET", "/cameras/{camera_id}/scenes/{version}"): (
         EVERYONE,
         200,
         lambda r: {"url": "/cameras/VLG-ENF-001/scenes/1"},
     ),
+    ("POST", "/cameras/{camera_id}/scenes/validate"): (
+        EDITORS,
+        200,
+        lambda r: {"url": "/cameras/VLG-CAM-010/scenes/validate", "json": SCENE},
+    ),
+    ("GET", "/cameras/{camera_id}/scenes/diff"): (
+        EVERYONE,
+        200,
+        lambda r: {"url": "/cameras/VLG-ENF-001/scenes/diff?from=1&to=1"},
+    ),
+    ("GET", "/cameras/{camera_id}/scenes/{version}/frame"): (
+        EVERYONE,
+        404,
+        lambda r: {"url": "/cameras/VLG-ENF-001/scenes/1/frame"},
+    ),
+    ("POST", "/cameras/{camera_id}/scenes/preview"): (
+        EDITORS,
+        404,
+        lambda r: {
+            "url": "/cameras/VLG-CAM-010/scenes/preview",
+            "json": {"scene": SCENE, "recording": "no-such-clip.mp4"},
+        },
+    ),
+    ("GET", "/preview/{job_id}"): (EDITORS, 404, lambda r: {"url": f"/preview/{'0' * 32}"}),
+    ("GET", "/preview/{job_id}/events/{index}.jpg"): (
+        EDITORS,
+        404,
+        lambda r: {"url": f"/preview/{'0' * 32}/events/0.jpg"},
+    ),
+    ("GET", "/cameras/{camera_id}/frames"): (
+        EVERYONE,
+        200,
+        lambda r: {"url": "/cameras/VLG-CAM-010/frames"},
+    ),
+    ("POST", "/cameras/{camera_id}/frames"): (
+        EDITORS,
+        422,
+        lambda r: {"url": "/cameras/VLG-CAM-010/frames", "json": {"source": "recording"}},
+    ),
+    ("GET", "/cameras/{camera_id}/frames/{frame_id}"): (
+        EVERYONE,
+        404,
+        lambda r: {"url": f"/cameras/VLG-CAM-010/frames/{'0' * 64}"},
+    ),
+    ("GET", "/cameras/{camera_id}/snapshot"): (
+        HUMANS,
+        404,  # no stream to grab from; never a network call in this test
+        lambda r: {"url": "/cameras/MX-NO-STREAM/snapshot"},
+    ),
+    ("GET", "/recordings"): (HUMANS, 200, lambda r: {"url": "/recordings"}),
+    ("GET", "/recordings/{name}/frame"): (
+        HUMANS,
+        404,
+        lambda r: {"url": "/recordings/no-such-clip.mp4/frame"},
+    ),
+    ("GET", "/scene-hints"): (HUMANS, 200, lambda r: {"url": "/scene-hints"}),
+    ("GET", "/ui-config"): (PUBLIC, 200, lambda r: {"url": "/ui-config"}),
+    ("GET", "/review"): (HUMANS, 200, lambda r: {"url": "/review"}),
+    ("POST", "/review/{event_id}"): (
+        EDITORS,
+        404,
+        lambda r: {"url": "/review/none", "json": {"decision": "confirm", "reason": "seen"}},
+    ),
+    ("GET", "/events.csv"): (HUMANS, 200, lambda r: {"url": "/events.csv"}),
+    ("GET", "/stream"): (HUMANS, 200, lambda r: {"url": "/stream?until_s=0.01"}),
     ("GET", "/audit"): ({A}, 200, lambda r: {"url": "/audit"}),
     ("GET", "/events"): (HUMANS, 200, lambda r: {"url": "/events"}),
     ("GET", "/events/{event_id}"): (HUMANS, 404, lambda r: {"url": "/events/none"}),
@@ -126,6 +208,10 @@ def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     for role in Role:
         camera = street(f"MX-DEL-{role.value.upper()}")
         assert registry.call("POST", "/cameras", A, json=camera).status_code == 201
+    assert registry.call("POST", "/cameras", A, json=street("MX-NO-STREAM")).status_code == 201
+    registry.hold_lease("VLG-CAM-010", "detector-desk")
+    key = {"public_key_pem": REVOCABLE.public_pem(), "scope": "replay"}
+    assert registry.call("POST", "/detectors/w-old/keys", A, json=key).status_code == 201
     return registry
 
 

@@ -12,21 +12,33 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from dozor.settings import Settings
+from evidence.signing import load_signer
+from registry.app import create_app
 from registry.auth import Role
+from registry.bootstrap import prepare_database
 from tests.conftest import temp_pg_database
-from tests.integration.test_registry_api import Registry, open_registry
+from tests.integration.test_registry_api import Registry
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, stack_env: Settings) -> Iterator[Registry]:
+    # With the real S3 too: reference frames are stored there and read back.
     with temp_pg_database() as url:
-        yield open_registry(tmp_path_factory.mktemp("fuzz"), url)
+        settings = stack_env.model_copy(
+            update={"database_url": url, "state_dir": tmp_path_factory.mktemp("fuzz")}
+        )
+        prepare_database(settings)
+        # As `dozor setup` does in development: the key pair, so the API has a public key.
+        load_signer(settings)
+        yield Registry(settings, TestClient(create_app(settings)))
 
 
 def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> list[str]:

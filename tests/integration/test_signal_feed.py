@@ -12,7 +12,7 @@ from contract import topics
 from contract.scene import SignalRegion
 from contract.signals import SignalColour, SignalState
 from detectors.signal_feed import SignalFeed, SignalFeedReader
-from detectors.signal_state import Colour, SignalMonitor
+from detectors.signal_state import SignalMonitor
 from dozor import bus
 from dozor.settings import Settings
 
@@ -48,4 +48,4 @@ def test_published_controller_state_reaches_the_cameras_monitor(stack_env: Setti
         reader.close()
     assert reached == 1
     dark = np.zeros((10, 10, 3), np.uint8)  # the camera itself sees nothing lit
-    assert monitor.update(dark, 0.0)["head-1"] is Colour.GREEN
+    assert monitor.update(dark, 0.0)["head-1"] is SignalColour.GREEN

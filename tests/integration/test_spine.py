@@ -10,19 +10,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from contract.events import DetectionEvent, EventType
+from detectors.sources import FileSource
 from dozor.storage import ObjectStore
 from registry.app import create_app
 from registry.auth import Role, issue_token
 from registry.db import session_scope
 from registry.models import EventRecord
-from tests.integration.conftest import DEMO_CAMERA, Replayed
+from tests.conftest import media_dir
+from tests.integration.conftest import DEMO_CAMERA, DEMO_CLIP, Replayed
 
 pytestmark = pytest.mark.integration
 
 
 def test_replay_finds_red_light_violations(replayed: Replayed) -> None:
     s = replayed.summary
-    assert s.frames >= 290  # the clip has 298 frames
+    # The clip has 298 frames; replay analyses them at the live rate, as a camera would.
+    analysed = FileSource(media_dir() / DEMO_CLIP, analysis_fps=replayed.settings.analysis_fps)
+    assert analysed.step > 1 and s.frames >= 290 // analysed.step
     assert s.detections > 0
     assert s.events >= 1
     assert len(set(s.event_ids)) == s.events
@@ -44,11 +48,14 @@ def test_every_evidence_object_exists_with_the_events_hash(replayed: Replayed) -
             select(EventRecord).where(EventRecord.id.in_(replayed.summary.event_ids))
         )
         events = [DetectionEvent.model_validate(r.payload) for r in rows]
-    assert events
+    # The clip's one runner; the minivan may also raise a stopped-vehicle incident while it
+    # waits in the intersection (see its ground truth), which needs evidence just the same.
+    assert [e for e in events if e.type is EventType.RED_LIGHT]
     for event in events:
-        assert event.type is EventType.RED_LIGHT and event.data.gost_code == "C12"
         roles = {ref.role.value for ref in event.data.evidence}
-        assert {"overview", "crop"} <= roles
+        assert "overview" in roles
+        if event.type is EventType.RED_LIGHT:
+            assert event.data.gost_code == "C12" and "crop" in roles
         for ref in event.data.evidence:
             data = store.get(ref.bucket, ref.key)
             assert hashlib.sha256(data).hexdigest() == ref.sha256
@@ -92,10 +99,17 @@ def test_viewers_see_events_but_not_evidence_media(replayed: Replayed) -> None:
 
 def test_replaying_again_yields_the_same_event_ids_and_no_new_rows(replayed: Replayed) -> None:
     from detectors.replay import replay
+    from registry.link import DatabaseLink
     from tests.conftest import media_dir
     from tests.integration.conftest import DEMO_CLIP, consume_until_idle
 
-    again = replay(replayed.settings, media_dir() / DEMO_CLIP, DEMO_CAMERA, progress=False)
+    again = replay(
+        replayed.settings,
+        media_dir() / DEMO_CLIP,
+        DEMO_CAMERA,
+        link=DatabaseLink(replayed.settings),
+        progress=False,
+    )
     assert again.event_ids == replayed.summary.event_ids
     stats = consume_until_idle(replayed.settings)
     with session_scope(replayed.settings.db_url) as session:

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from contract.scene import SceneConfig
+from contract.signals import SignalColour
 from detectors.backends.base import Detection
 from detectors.rules.base import Finding, FrameContext, Rule
-from detectors.signal_state import Colour
 from detectors.tracks import TrackBook
 
 FPS = 10.0
@@ -32,7 +32,7 @@ def feed(
     rule: Rule,
     frames: list[list[Detection]],
     *,
-    signals: dict[str, Colour] | None = None,
+    signals: dict[str, SignalColour] | None = None,
     images: list[np.ndarray] | None = None,
 ) -> list[Finding]:
     book = TrackBook()

@@ -14,7 +14,7 @@ from detectors.calibration import CalibrationError, GroundPlane
 from detectors.eval import Label, Predicted, match
 from detectors.rules.base import Finding
 from detectors.signal_feed import SignalFeed
-from detectors.signal_state import Colour, SignalMonitor
+from detectors.signal_state import SignalMonitor
 
 
 def test_homography_maps_image_to_ground_metres() -> None:
@@ -56,11 +56,11 @@ def test_controller_feed_takes_precedence_then_expires() -> None:
     feed.attach("cam-1", monitor)
     assert feed.handle(state(SignalColour.RED), now=100.0) == 1
     dark = np.zeros((30, 30, 3), np.uint8)  # the camera sees nothing lit
-    assert monitor.update(dark, 0.0)["head-1"] is Colour.RED
+    assert monitor.update(dark, 0.0)["head-1"] is SignalColour.RED
     assert feed.handle(state(SignalColour.GREEN, "other-head"), now=101.0) == 0
     feed.expire(now=106.0)
     assert monitor.external == {}
-    assert monitor.update(dark, 1.0)["head-1"] is Colour.UNKNOWN
+    assert monitor.update(dark, 1.0)["head-1"] is SignalColour.UNKNOWN
 
 
 def test_unknown_colour_hands_back_to_the_camera_and_garbage_is_skipped() -> None:

@@ -17,20 +17,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from minio.error import S3Error
 
-from consumers.evidence import build_manifest, certificate_info, event_sha256, sign_manifest
 from contract.events import EventType, EvidenceRole
 from contract.manifest import Artifact, canonical_json, manifest_key
 from contract.schema_files import SCHEMA_DIR
 from detectors.backends.base import Detection
-from detectors.evidence import EvidenceWriter, encode_clip, with_min_photos
 from detectors.frame_ring import BufferedFrame
 from detectors.plates import PlateReading
 from detectors.sources import Frame
 from dozor.errors import UserError
-from dozor.evidence_verify import EventNotFound, parse_signed, verify_event
 from dozor.settings import Settings
-from dozor.signing import load_signer, load_verifier
 from dozor.storage import Fetched, ObjectVersion, StoredObject, sha256_hex
+from evidence.capture import EvidenceWriter, encode_clip, with_min_photos
+from evidence.manifest import build_manifest, certificate_info, event_sha256, sign_manifest
+from evidence.signing import load_signer, load_verifier
+from evidence.verify import EventNotFound, parse_signed, verify_event
 from registry.models import Camera, EventRecord
 from tests.unit.test_contract import sample_event, sample_scene
 
@@ -66,14 +66,6 @@ class FakeStore:
 
     def versions(self, bucket: str, key: str) -> list[ObjectVersion]:
         return [ObjectVersion(vid, False) for vid, _ in self.objects.get(key, [])]
-
-
-@dataclass
-class FakeSession:
-    rows: dict[str, EventRecord]
-
-    def get(self, model: type, key: str) -> EventRecord | None:
-        return self.rows.get(key)
 
 
 def camera(valid_until: date | None = date(2027, 1, 1)) -> Camera:
@@ -115,9 +107,18 @@ def test_generated_key_is_private_persistent_and_fingerprinted(tmp_path: Path) -
     first = load_signer(Settings(state_dir=tmp_path))
     again = load_signer(Settings(state_dir=tmp_path))
     assert first.key_id == again.key_id and len(first.key_id) == 64
-    (pem,) = (tmp_path / "signing").iterdir()
+    pem, public = tmp_path / "signing" / "ed25519.pem", tmp_path / "signing" / "ed25519.pub.pem"
     assert os.stat(pem).st_mode & 0o077 == 0
     assert load_signer(Settings(state_dir=tmp_path / "other")).key_id != first.key_id
+    # Verify-only processes of the demo load the public key written beside it.
+    assert load_verifier(Settings(state_dir=tmp_path)).key_id == first.key_id
+    assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_a_verifier_never_generates_a_key(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        load_verifier(Settings(state_dir=tmp_path))
+    assert not tmp_path.joinpath("signing").exists()
 
 
 def test_configured_key_that_is_missing_or_not_ed25519_is_a_clear_error(tmp_path: Path) -> None:
@@ -188,7 +189,7 @@ def test_a_different_key_is_named(signer, tmp_path: Path) -> None:  # type: igno
 def test_intact_package_verifies(signer) -> None:  # type: ignore[no-untyped-def]
     store = FakeStore()
     row = packaged(store, signer)
-    report = verify_event(FakeSession({row.id: row}), store, signer.verifier, row.id)  # type: ignore[arg-type]
+    report = verify_event(row, store, signer.verifier, row.id)
     assert report.ok and report.problems == []
     assert len(report.checked) == 2  # manifest + overview
 
@@ -197,7 +198,7 @@ def test_overwritten_object_fails_naming_it(signer) -> None:  # type: ignore[no-
     store = FakeStore()
     row = packaged(store, signer)
     store.put("VLG-ENF-001/x/overview.jpg", b"\xff\xd8\xff phot0", "image/jpeg")
-    report = verify_event(FakeSession({row.id: row}), store, signer.verifier, row.id)  # type: ignore[arg-type]
+    report = verify_event(row, store, signer.verifier, row.id)
     assert not report.ok
     assert report.problems == [
         "evidence/VLG-ENF-001/x/overview.jpg has a second version v2: written over after signing"
@@ -209,7 +210,7 @@ def test_missing_object_and_altered_index_fail(signer) -> None:  # type: ignore[
     row = packaged(store, signer)
     del store.objects["VLG-ENF-001/x/overview.jpg"]
     row.payload["data"]["measured"]["red_for_s"] = 9.9
-    report = verify_event(FakeSession({row.id: row}), store, signer.verifier, row.id)  # type: ignore[arg-type]
+    report = verify_event(row, store, signer.verifier, row.id)
     assert report.problems == [
         "the indexed event differs from the signed event",
         "overview evidence/VLG-ENF-001/x/overview.jpg version v1 is missing (NoSuchVersion)",
@@ -220,10 +221,10 @@ def test_missing_manifest_and_unknown_event(signer) -> None:  # type: ignore[no-
     store = FakeStore()
     row = packaged(store, signer)
     del store.objects[manifest_key(row.camera_id, row.id)]
-    report = verify_event(FakeSession({row.id: row}), store, signer.verifier, row.id)  # type: ignore[arg-type]
+    report = verify_event(row, store, signer.verifier, row.id)
     assert not report.ok and "is missing (NoSuchKey)" in report.problems[0]
     with pytest.raises(EventNotFound):
-        verify_event(FakeSession({}), store, signer.verifier, "nope")  # type: ignore[arg-type]
+        verify_event(None, store, signer.verifier, "nope")
 
 
 # --- capture --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import update
 
 from dozor.settings import Settings
 from registry import leases
-from registry.app import prepare_database
+from registry.bootstrap import prepare_database
 from registry.db import session_scope
 from registry.models import Camera
 
@@ -88,3 +89,22 @@ def test_stream_loss_is_inherited_by_the_next_holder(db: str) -> None:
 
 def test_no_capacity_claims_nothing(db: str) -> None:
     assert _claim(db, "w1", 0) == []
+
+
+def test_lease_history_says_who_held_a_camera_when(db: str) -> None:
+    (first,) = _claim(db, "w1", 1, ttl=0)  # w1 dies at once
+    camera = first.camera_id
+    with session_scope(db) as s:
+        (w1,) = leases.holders(s, camera, first.expires_at)
+    assert (w1.worker_id, w1.epoch) == ("w1", first.epoch)
+    taken = {lease.camera_id: lease for lease in _claim(db, "w2", 4)}
+    second = taken[camera]
+    with session_scope(db) as s:
+        assert leases.renew(s, "w2", [(camera, second.epoch)], TTL) == {camera}
+        later = leases.db_now(s) + timedelta(seconds=TTL / 2)
+        (held,) = leases.holders(s, camera, later)
+        assert (held.worker_id, held.epoch) == ("w2", second.epoch)
+        # The old grant is still there, still w1's: the history is never rewritten.
+        assert [g.worker_id for g in leases.holders(s, camera, first.expires_at)] == ["w1"]
+        assert leases.release(s, "w2", camera, second.epoch)
+        assert leases.holders(s, camera, leases.db_now(s) + timedelta(seconds=5)) == []

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from contract.events import DetectionEvent, EventType
-from detectors.backends.base import Detection, Tracker
-from detectors.evidence import EvidenceWriter
+from detectors.backends.base import Boxes, DetectorBackend
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.sources import Frame
+from detectors.tracking import CameraTracker
+from dozor.settings import Settings
 from dozor.storage import StoredObject, sha256_hex
+from evidence.capture import EvidenceWriter
 from tests.unit.test_contract import sample_scene
 
 FPS = 10.0
@@ -21,20 +23,27 @@ FPS = 10.0
 BOTTOMS = [340, 330, 320, 310, 300, 290, 270, 250, 230, 210, 190, 170] + [150] * 50
 
 
-class ScriptedBackend(Tracker):
+class ScriptedDetector(DetectorBackend):
+    """A detector that sees the car where the script puts it, as the seam's neutral arrays."""
+
+    key = "scripted"
     model_name = "scripted"
     model_sha256 = "0" * 64
 
     def __init__(self) -> None:
         self.calls = 0
 
-    def track(self, image: np.ndarray) -> list[Detection]:
-        y = BOTTOMS[min(self.calls, len(BOTTOMS) - 1)]
-        self.calls += 1
-        return [Detection(1, "car", 0.9, (210.0, y - 60.0, 290.0, float(y)))]
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScriptedDetector:
+        return cls()
 
-    def reset(self) -> None:
-        self.calls = 0
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        found = []
+        for _ in images:
+            y = BOTTOMS[min(self.calls, len(BOTTOMS) - 1)]
+            self.calls += 1
+            found.append(Boxes.of([[210.0, y - 60.0, 290.0, float(y)]], [0.9], [2]))
+        return found
 
 
 class FlakyStore:
@@ -64,7 +73,9 @@ def frame(i: int) -> Frame:
     return Frame(i, i / FPS, image)
 
 
-def pipeline(store: FlakyStore, published: list[DetectionEvent]) -> Pipeline:
+def pipeline(
+    store: FlakyStore, published: list[DetectionEvent]
+) -> tuple[Pipeline, DetectorBackend]:
     camera = CameraContext(
         camera_id="VLG-ENF-001",
         scene_version=1,
@@ -75,14 +86,18 @@ def pipeline(store: FlakyStore, published: list[DetectionEvent]) -> Pipeline:
         fps=FPS,
     )
     writer = EvidenceWriter(store, plate_reader=None)  # type: ignore[arg-type]
-    return Pipeline(camera, ScriptedBackend(), writer, published.append, "w1")
+    detector = ScriptedDetector()
+    tracker = CameraTracker(detector, FPS)  # the real per-stream ByteTrack, fed neutral arrays
+    return Pipeline(camera, tracker, writer, published.append, "w1"), detector
 
 
-def run(p: Pipeline, frames: int) -> list[Exception]:
+def run(scripted: tuple[Pipeline, DetectorBackend], frames: int) -> list[Exception]:
+    p, detector = scripted
     errors = []
     for i in range(frames):
+        f = frame(i)
         try:
-            p.process(frame(i))
+            p.process(f, detector.detect([f.image])[0])
         except ConnectionError as exc:  # what a worker logs before it goes on
             errors.append(exc)
     return errors
@@ -90,8 +105,8 @@ def run(p: Pipeline, frames: int) -> list[Exception]:
 
 def test_a_crossing_on_red_is_published_once_with_its_evidence() -> None:
     store, published = FlakyStore(failures=0), []
-    p = pipeline(store, published)
-    assert run(p, 60) == []
+    p, detector = pipeline(store, published)
+    assert run((p, detector), 60) == []
     assert [e.type for e in published] == [EventType.RED_LIGHT]
     refs = published[0].data.evidence
     assert {r.role.value for r in refs} >= {"overview", "crop", "clip"}
@@ -104,8 +119,8 @@ def test_an_s3_outage_delays_the_event_but_loses_nothing(failures: int) -> None:
     healthy: list[DetectionEvent] = []
     run(pipeline(FlakyStore(failures=0), healthy), 60)
     store, published = FlakyStore(failures=failures), []
-    p = pipeline(store, published)
-    errors = run(p, 300)  # 30 s of stream: retries back off 0.5, 1, 2, 4 s ...
+    p, detector = pipeline(store, published)
+    errors = run((p, detector), 300)  # 30 s of stream: retries back off 0.5, 1, 2, 4 s ...
     assert len(errors) == failures
     assert [e.id for e in published] == [healthy[0].id]  # once, with the same id
     # The evidence shows the frames the rule chose, not whatever the ring held at the retry.
@@ -117,16 +132,16 @@ def test_an_s3_outage_delays_the_event_but_loses_nothing(failures: int) -> None:
 
 def test_retries_back_off_instead_of_rebuilding_evidence_every_frame() -> None:
     store, published = FlakyStore(failures=1000), []
-    p = pipeline(store, published)
-    errors = run(p, 300)  # the finding is ready after ~2 s, then 28 s of outage
+    p, detector = pipeline(store, published)
+    errors = run((p, detector), 300)  # the finding is ready after ~2 s, then 28 s of outage
     assert 4 <= len(errors) <= 7  # 0.5 + 1 + 2 + 4 + 8 + 16 s, not one try per frame
     assert published == [] and len(p.pending) == 1
 
 
 def test_flush_publishes_what_is_still_waiting_for_after_frames() -> None:
     store, published = FlakyStore(failures=0), []
-    p = pipeline(store, published)
-    run(p, 9)  # the crossing is seen, its after-frames are not
+    p, detector = pipeline(store, published)
+    run((p, detector), 9)  # the crossing is seen, its after-frames are not
     assert published == [] and len(p.pending) == 1
     assert [e.type for e in p.flush()] == [EventType.RED_LIGHT]
     assert p.pending == []

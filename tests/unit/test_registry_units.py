@@ -17,7 +17,7 @@ from registry import crypto
 from registry.health import derive
 from registry.importer import ImportRejected, parse_csv, parse_geojson
 from registry.models import CameraHealth
-from registry.routes.scenes import calibration_problem, polygon_problem
+from registry.scenes import calibration_problem, polygon_problem
 
 
 def test_credentials_split_mask_and_encrypt(tmp_path: Path) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from contract.events import EventType
 from contract.scene import SceneConfig
+from contract.signals import SignalColour
 from detectors.rules.red_light import RedLightRule, StopLineRule
-from detectors.signal_state import Colour
 from tests.unit.synthetic import feed, moving, still
 from tests.unit.test_contract import sample_scene
 
-RED = {"sig-1": Colour.RED}
+RED = {"sig-1": SignalColour.RED}
 
 
 def test_stopping_just_past_the_line_on_red_is_c13_not_c12() -> None:
@@ -34,7 +34,9 @@ def test_waiting_behind_the_line_is_nothing() -> None:
 
 def test_stopping_past_the_line_on_green_is_nothing() -> None:
     frames = moving(1, (250, 340), (250, 290), 1.0) + still(1, 250, 290, 2.0)
-    assert feed(StopLineRule(sample_scene(), 10), frames, signals={"sig-1": Colour.GREEN}) == []
+    assert (
+        feed(StopLineRule(sample_scene(), 10), frames, signals={"sig-1": SignalColour.GREEN}) == []
+    )
 
 
 def test_standing_in_the_intersection_after_crossing_on_red_is_not_c13() -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from contract.events import EventType
+from contract.signals import SignalColour
 from detectors.rules.bus_lane import BusLaneRule
 from detectors.rules.dwell import NoStoppingRule
 from detectors.rules.junction_box import JunctionBoxRule
 from detectors.rules.pedestrian_roadway import PedestrianOnRoadwayRule
 from detectors.rules.stopped_vehicle import StoppedVehicleRule
 from detectors.rules.yield_pedestrians import YieldPedestriansRule
-from detectors.signal_state import Colour
 from tests.unit.synthetic import FPS, TEXTURE, box, feed, moving, scene, still
 
 LEFT = [[0, 0], [320, 0], [320, 352], [0, 352]]
@@ -65,16 +65,17 @@ INTERSECTION = scene(
 
 def test_stopped_in_the_intersection_is_reported_at_onset_plus_threshold() -> None:
     frames = moving(1, (100, 300), (450, 300), 1.0) + still(1, 450, 300, 3.0)
-    found = feed(StoppedVehicleRule(INTERSECTION, FPS), frames, signals={"sig": Colour.RED})
+    found = feed(StoppedVehicleRule(INTERSECTION, FPS), frames, signals={"sig": SignalColour.RED})
     assert len(found) == 1 and found[0].type is EventType.STOPPED_VEHICLE
     assert abs(found[0].offset_s - 3.0) < 0.3
 
 
-def test_queueing_at_a_red_outside_the_intersection_is_not_an_incident() -> None:
-    frames = still(1, 150, 300, 5.0)
-    assert feed(StoppedVehicleRule(INTERSECTION, FPS), frames, signals={"sig": Colour.RED}) == []
-    green = feed(StoppedVehicleRule(INTERSECTION, FPS), frames, signals={"sig": Colour.GREEN})
-    assert len(green) == 1
+def test_a_lone_car_standing_on_the_carriageway_is_an_incident_whatever_the_signal() -> None:
+    # No stop line near it and nothing ahead of it: a red in view does not explain it.
+    frames = moving(1, (150, 100), (150, 300), 1.0) + still(1, 150, 300, 4.0)
+    for colour in (SignalColour.RED, SignalColour.GREEN):
+        found = feed(StoppedVehicleRule(INTERSECTION, FPS), frames, signals={"sig": colour})
+        assert [f.track_id for f in found] == [1]
 
 
 def test_id_handed_between_passing_cars_is_not_a_stopped_vehicle() -> None:

@@ -1,4 +1,8 @@
-"""Ultralytics YOLO: .pt, TFLite, ONNX and TensorRT weights behind one predict call."""
+"""Ultralytics' own `predict`: .pt, TFLite, ONNX and TensorRT weights behind one call.
+
+The reference backend (`DOZOR_BACKEND=ultralytics`): whatever ultralytics loads, it runs,
+with its own pre- and post-processing. Only neutral arrays leave this module.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,30 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
-from ultralytics.engine.results import Boxes
 
-from detectors.backends.base import DetectorBackend
+from detectors.backends.base import Boxes, DetectorBackend
 from detectors.errors import DetectorInputError
 from dozor.settings import Settings
 
-# COCO classes the traffic rules look at.
-TRAFFIC_CLASSES = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def existing_weights(model: str) -> Path:
+    """The weights file a setting names; a clear error when it is missing."""
+    path = Path(model)
+    if not path.is_file():
+        raise DetectorInputError(f"model weights not found: {model}")
+    return path
 
 
 class UltralyticsBackend(DetectorBackend):
-    labels = TRAFFIC_CLASSES
+    key = "ultralytics"
 
     def __init__(
         self,
@@ -47,7 +59,7 @@ class UltralyticsBackend(DetectorBackend):
         weights = Path(getattr(self._model, "ckpt_path", None) or model)
         self.model_name = path.name
         self.model_sha256 = (
-            _file_sha256(weights)
+            file_sha256(weights)
             if weights.is_file()
             else hashlib.sha256(model.encode()).hexdigest()
         )
@@ -66,7 +78,7 @@ class UltralyticsBackend(DetectorBackend):
         )
 
     def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
-        boxes: list[Boxes] = []
+        found: list[Boxes] = []
         for first in range(0, len(images), max_batch):
             results = self._model.predict(
                 images[first : first + max_batch],
@@ -75,5 +87,7 @@ class UltralyticsBackend(DetectorBackend):
                 imgsz=self.imgsz,
                 verbose=False,
             )
-            boxes += [r.boxes.cpu().numpy() for r in results]
-        return boxes
+            for r in results:
+                b = r.boxes.cpu().numpy()
+                found.append(Boxes.of(b.xyxy, b.conf, b.cls))
+        return found

@@ -15,13 +15,14 @@ from consumers.enforcement import EnforcementConsumer
 from consumers.evidence import EvidenceConsumer
 from consumers.loop import ConsumerLoop
 from detectors.replay import replay
-from dozor import bus
 from dozor.errors import UserError
 from dozor.settings import Settings
-from dozor.stack import Stack
-from registry.app import prepare_database
+from dozor_cli.bootstrap import set_up
+from dozor_cli.stack import Stack
 from registry.auth import Role, issue_token
+from registry.case_book import DatabaseCaseBook
 from registry.db import session_scope
+from registry.link import DatabaseLink
 from registry.models import EventRecord
 
 
@@ -50,18 +51,20 @@ def run_demo(settings: Settings, *, video: Path | None, camera_id: str, serve: b
     stack.up()
     stop = threading.Event()
     threads: list[threading.Thread] = []
-    enforcement: EnforcementConsumer | None = None
+    handlers: list[EvidenceConsumer | EnforcementConsumer] = []
     try:
-        prepare_database(settings)
-        bus.ensure_topics(settings)
-        enforcement = EnforcementConsumer(settings)
-        for handler in (EvidenceConsumer(settings), enforcement):
+        set_up(settings)
+        handlers = [
+            EvidenceConsumer(settings),
+            EnforcementConsumer(settings, cases=DatabaseCaseBook(settings)),
+        ]
+        for handler in handlers:
             loop = ConsumerLoop(settings, handler)
             threads.append(threading.Thread(target=loop.run, args=(stop,), daemon=True))
             threads[-1].start()
 
         typer.echo(f"replaying {clip} as camera {camera_id}...")
-        summary = replay(settings, clip, camera_id, progress=True)
+        summary = replay(settings, clip, camera_id, link=DatabaseLink(settings), progress=True)
         typer.echo(
             f"replay: {summary.frames} frames, {summary.fps:.1f} fps, "
             f"{summary.detections} detections, {summary.events} events published"
@@ -91,8 +94,8 @@ def run_demo(settings: Settings, *, video: Path | None, camera_id: str, serve: b
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
-        if enforcement is not None:
-            enforcement.close()
+        for handler in handlers:
+            handler.close()
         stack.down()
     if indexed < summary.events:
         raise UserError(f"only {indexed} of {summary.events} published events were indexed")

@@ -9,19 +9,39 @@ change a version in place, only add versions beside it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from minio.error import S3Error
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy.orm import Session
 
-from contract.manifest import Artifact, SignedManifest, canonical_json, manifest_key
-from dozor.signing import Verifier
+from contract.events import DetectionEvent, EvidenceRef
+from contract.manifest import SignedManifest, canonical_json, manifest_key
 from dozor.storage import MISSING_CODES, ObjectStore, sha256_hex
-from registry.models import EventRecord
+from evidence.signing import Verifier
 
 
 class EventNotFound(LookupError):
     pass
+
+
+class IndexedEvent(Protocol):
+    """The index row verification reads; the caller looks it up, so evidence needs no ORM."""
+
+    camera_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventBody:
+    """An event as it was signed, taken from a message rather than from the index."""
+
+    camera_id: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: DetectionEvent) -> EventBody:
+        return cls(event.subject, event.model_dump(mode="json"))
 
 
 class VerificationReport(BaseModel):
@@ -68,23 +88,31 @@ def _other_versions(
     return problems
 
 
-def check_artifact(store: ObjectStore, art: Artifact) -> list[str]:
-    """Problems with one signed artifact; empty when it is intact."""
-    name = f"{art.role.value} {art.bucket}/{art.key}"
+def check_object(
+    store: ObjectStore, ref: EvidenceRef, version_id: str | None = None
+) -> tuple[str | None, list[str]]:
+    """Re-read one evidence object (at ``version_id``, else the newest) and re-hash it.
+
+    The one hash checker: the evidence consumer before signing, and every verification of a
+    signed manifest after. Returns the version read and the problems (none: it is intact).
+    """
+    at = "" if version_id is None else f" version {version_id}"
+    name = f"{ref.role.value} {ref.bucket}/{ref.key}"
     try:
-        data = store.get(art.bucket, art.key, art.version_id)
+        fetched = store.fetch(ref.bucket, ref.key, version_id)
     except S3Error as exc:
         if exc.code in MISSING_CODES:
-            return [f"{name} version {art.version_id} is missing ({exc.code})"]
+            return None, [f"{name}{at} is missing ({exc.code})"]
         raise
     problems = []
-    digest = sha256_hex(data)
-    if digest != art.sha256 or len(data) != art.size:
+    digest, size = sha256_hex(fetched.data), len(fetched.data)
+    if digest != ref.sha256 or size != ref.size:
         problems.append(
-            f"{name} has SHA-256 {digest} ({len(data)} bytes), the manifest says "
-            f"{art.sha256} ({art.size} bytes)"
+            f"{name} has SHA-256 {digest} ({size} bytes), the signed reference says "
+            f"{ref.sha256} ({ref.size} bytes)"
         )
-    return problems + _other_versions(store, art.bucket, art.key, art.version_id, art.sha256)
+    problems += _other_versions(store, ref.bucket, ref.key, fetched.version_id, ref.sha256)
+    return fetched.version_id, problems
 
 
 def parse_signed(data: bytes, verifier: Verifier) -> tuple[SignedManifest | None, list[str]]:
@@ -107,9 +135,8 @@ def parse_signed(data: bytes, verifier: Verifier) -> tuple[SignedManifest | None
 
 
 def verify_event(
-    session: Session, store: ObjectStore, verifier: Verifier, event_id: str
+    row: IndexedEvent | None, store: ObjectStore, verifier: Verifier, event_id: str
 ) -> VerificationReport:
-    row = session.get(EventRecord, event_id)
     if row is None:
         raise EventNotFound(f"event {event_id} is not in the index")
     bucket, key = store.bucket, manifest_key(row.camera_id, event_id)
@@ -144,7 +171,7 @@ def verify_event(
     if sha256_hex(canonical_json(row.payload)) != manifest.event_sha256:
         report.problems.append("the indexed event differs from the signed event")
     for art in manifest.artifacts:
-        found = check_artifact(store, art)
+        _, found = check_object(store, art, art.version_id)
         report.problems += found
         if not found:
             report.checked.append(f"{art.role.value} {art.bucket}/{art.key}")

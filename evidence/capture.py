@@ -165,6 +165,7 @@ class EvidenceWriter:
             size=stored.size,
             content_type=stored.content_type,
             frame_index=frame,
+            version_id=stored.version_id,
         )
 
     def _photo(self, key: str, role: EvidenceRole, image: np.ndarray, frame: int) -> EvidenceRef:

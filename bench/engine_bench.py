@@ -1,0 +1,91 @@
+"""Dozor's engine against ultralytics' own tracking loop, on the same frames, in one run.
+
+Usage (from the repo root): python -m bench.engine_bench [--backend openvino] [--frames 96]
+    [--clip NAME] [--rounds 2]
+Baseline: ultralytics' `model.track(frame, persist=True)` with the shipped weights
+(DOZOR_MODEL, default the int8 TFLite) frame by frame, as a single-camera script would.
+The engine's OpenVINO / ONNX Runtime backends run the export of the .pt checkpoint rebuilt
+from those weights (--engine-model; its eval results equal the TFLite's).
+Engine: what `dozor replay` runs, `detectors.replay.detected` (the backend chosen by
+--backend, frames detected a few at a time) then the stream's own ByteTrack
+(detectors.tracking.CameraTracker). Both loops get the same decoded 720p frames; rounds
+alternate so background load hits both alike. The last line is the ratio of frames per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from bench.pipeline_bench import SHARED, load_frames, media, model_path
+from detectors.backends import backend_from_settings
+from detectors.backends.base import TRAFFIC_CLASSES
+from detectors.replay import detected
+from detectors.sources import Frame
+from detectors.tracking import CameraTracker
+from dozor.settings import Settings
+
+
+def ultralytics_loop(frames: list[Frame]) -> float:
+    from ultralytics import YOLO
+
+    model = YOLO(model_path(), task="detect")  # fresh: its tracker state starts empty
+    model.predict(frames[0].image, verbose=False)  # load the interpreter outside the clock
+    start = time.perf_counter()
+    for frame in frames:
+        model.track(
+            frame.image, persist=True, classes=list(TRAFFIC_CLASSES), conf=0.25, verbose=False
+        )
+    return len(frames) / (time.perf_counter() - start)
+
+
+def engine_loop(frames: list[Frame], settings: Settings, fps: float) -> tuple[float, int]:
+    detector = backend_from_settings(settings)
+    detector.detect([frames[0].image])  # compile / warm up outside the clock
+    tracker = CameraTracker(detector, fps)
+    tracked = 0
+    start = time.perf_counter()
+    for frame, boxes in detected(frames, detector):
+        tracked += len(tracker.update(boxes, frame.image))
+    return len(frames) / (time.perf_counter() - start), tracked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", default="dual_carriageway_uk_approaching.mp4")
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--backend", default="openvino")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--engine-model",
+        default=str(SHARED / "models" / "yolo11n_from_int8tflite.pt"),
+        help="Checkpoint the engine's backend exports (openvino and onnxruntime need a .pt).",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+
+    source, frames = load_frames(media(args.clip), args.frames)
+    engine_model = model_path() if args.backend == "ultralytics" else args.engine_model
+    settings = Settings(model=engine_model, backend=args.backend)
+    h, w = frames[0].image.shape[:2]
+    print(
+        f"clip {args.clip}: {len(frames)} frames {w}x{h}; ultralytics on "
+        f"{Path(model_path()).name}, engine on {Path(engine_model).name}"
+    )
+    base, engine = [], []
+    for r in range(args.rounds):
+        base.append(ultralytics_loop(frames))
+        fps, tracked = engine_loop(frames, settings, source.fps)
+        engine.append(fps)
+        print(
+            f"round {r + 1}: ultralytics track loop {base[-1]:6.2f} fps, "
+            f"engine ({args.backend}) {engine[-1]:6.2f} fps, {tracked} tracked boxes"
+        )
+    # Best of the rounds for each: background load only ever slows a round down.
+    print(f"engine vs ultralytics track loop: {max(engine) / max(base):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

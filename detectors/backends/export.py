@@ -1,0 +1,189 @@
+"""Builds the networks the self-run backends load, from a checkpoint, offline.
+
+`dozor model export` and the backends themselves call :func:`exported`: the result lives in
+``<cache>/<checkpoint sha256[:16]>-<format>[-int8]/`` with a ``dozor.json`` written last, so a
+half-built export is never used and a second call (or a second worker) finds it ready.
+
+- OpenVINO or ONNX from a ``.pt``: ultralytics' exporter (NCHW, pixel coordinates).
+- Not from a ``.tflite``: OpenVINO 2026.4 reads the TFLite graph, but with more than one CPU
+  stream (its throughput mode) it returns garbage boxes (300 per frame), so we refuse it.
+- ``int8`` (OpenVINO from a ``.pt``): post-training quantisation with NNCF, calibrated on
+  frames of our own clips (a directory of videos or images).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from detectors.backends.ultralytics_yolo import existing_weights, file_sha256
+from detectors.backends.yolo_io import letterbox, to_input
+from detectors.errors import DetectorInputError
+
+Format = Literal["openvino", "onnx"]
+_META = "dozor.json"
+_VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov"}
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A network ready to load, and how to feed it."""
+
+    model: str  # file name inside the export directory: model.xml or model.onnx
+    checkpoint: str  # the checkpoint's file name
+    checkpoint_sha256: str
+    sha256: str  # of the exported network's files: what events record as the model
+    imgsz: int
+    nchw: bool
+    normalized: bool  # coordinates as fractions of the input (TFLite graphs)
+    int8: bool
+    directory: str = ""
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory) / self.model
+
+    @property
+    def name(self) -> str:
+        return f"{self.checkpoint}:{Path(self.directory).name}"
+
+
+def exported(
+    checkpoint: Path,
+    fmt: Format,
+    cache: Path,
+    *,
+    int8: bool = False,
+    calibration: Path | None = None,
+    imgsz: int = 640,
+) -> Exported:
+    """The export of ``checkpoint`` in ``fmt``, built now unless already in ``cache``."""
+    weights = existing_weights(str(checkpoint))
+    digest = file_sha256(weights)
+    target = cache / f"{digest[:16]}-{fmt}-{imgsz}{'-int8' if int8 else ''}"
+    if (target / _META).is_file():
+        meta = json.loads((target / _META).read_text())
+        return Exported(**{**meta, "directory": str(target)})
+    if int8 and fmt != "openvino":
+        raise DetectorInputError("--int8 quantises the OpenVINO export only")
+    if int8 and calibration is None:
+        raise DetectorInputError("--int8 needs --calibration DIR (videos or images of our cameras)")
+    if weights.suffix != ".pt":
+        raise DetectorInputError(
+            f"cannot export {weights.name}: give a .pt checkpoint (DOZOR_MODEL or --checkpoint)"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        work = Path(tmp)
+        model = _from_torch(weights, fmt, work, imgsz)
+        if int8:
+            assert calibration is not None
+            model = _quantise(work / model, calibration, imgsz, work)
+        files = _files_of(work / model)
+        meta = Exported(
+            model=model,
+            checkpoint=weights.name,
+            checkpoint_sha256=digest,
+            sha256=_files_sha256([work / f for f in files]),
+            imgsz=imgsz,
+            nchw=True,
+            normalized=False,
+            int8=int8,
+        )
+        final = work / "out"
+        final.mkdir()
+        for f in files:
+            shutil.move(work / f, final / f)
+        (final / _META).write_text(json.dumps({**asdict(meta), "directory": ""}, indent=1))
+        shutil.rmtree(target, ignore_errors=True)
+        final.rename(target)
+    return Exported(**{**asdict(meta), "directory": str(target)})
+
+
+def _files_of(model: Path) -> list[str]:
+    return [model.name, model.with_suffix(".bin").name] if model.suffix == ".xml" else [model.name]
+
+
+def _files_sha256(paths: list[Path]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(bytes.fromhex(file_sha256(p)))
+    return h.hexdigest()
+
+
+def _from_torch(weights: Path, fmt: Format, work: Path, imgsz: int) -> str:
+    from ultralytics import YOLO
+
+    # The exporter writes next to its checkpoint: give it a copy in the scratch directory.
+    copy = work / weights.name
+    shutil.copyfile(weights, copy)
+    options = {"simplify": False} if fmt == "onnx" else {}
+    out = Path(
+        YOLO(str(copy), task="detect").export(
+            format=fmt, imgsz=imgsz, dynamic=False, batch=1, **options
+        )
+    )
+    if fmt == "onnx":
+        out.rename(work / "model.onnx")
+        return "model.onnx"
+    xml = next(out.glob("*.xml"))
+    xml.rename(work / "model.xml")
+    xml.with_suffix(".bin").rename(work / "model.bin")
+    return "model.xml"
+
+
+def calibration_frames(directory: Path, count: int, imgsz: int) -> list[np.ndarray]:
+    """About ``count`` letterboxed frames spread evenly over the videos and images found."""
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in _VIDEO_SUFFIXES)
+    images = sorted(p for p in directory.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    frames: list[np.ndarray] = []
+    per_video = max(1, (count - len(images)) // max(len(files), 1))
+    for video in files:
+        cap = cv2.VideoCapture(str(video))
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or per_video
+        wanted = set(np.linspace(0, total - 1, per_video).astype(int).tolist())
+        for i in range(total):
+            if not cap.grab():
+                break
+            if i in wanted:
+                ok, image = cap.retrieve()
+                if ok:
+                    frames.append(letterbox(image, imgsz)[0])
+        cap.release()
+    for path in images:
+        still = cv2.imread(str(path))
+        if still is not None:
+            frames.append(letterbox(still, imgsz)[0])
+    if not frames:
+        raise DetectorInputError(f"no calibration frames (videos or images) in {directory}")
+    return frames
+
+
+def _quantise(model: Path, calibration: Path, imgsz: int, work: Path) -> str:
+    import nncf
+    import openvino as ov
+
+    frames = calibration_frames(calibration, 300, imgsz)
+    data = nncf.Dataset(frames, lambda canvas: to_input([canvas], nchw=True))
+    quantised = nncf.quantize(
+        ov.Core().read_model(model),
+        data,
+        preset=nncf.QuantizationPreset.MIXED,
+        subset_size=len(frames),
+        # The head's box decoding stays in float: quantising it moves boxes by whole pixels.
+        ignored_scope=nncf.IgnoredScope(types=["Multiply", "Subtract", "Sigmoid"]),
+    )
+    for f in (model, model.with_suffix(".bin")):
+        f.unlink()
+    ov.save_model(quantised, work / "model.xml", compress_to_fp16=False)
+    return "model.xml"

@@ -1,0 +1,72 @@
+"""What the backends that run the bare network share: the export they load, letterbox in,
+numpy decoding and NMS out (detectors/backends/yolo_io.py)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import ClassVar, Self
+
+import numpy as np
+
+from detectors.backends.base import Boxes, DetectorBackend
+from detectors.backends.export import Exported, Format, exported
+from detectors.backends.yolo_io import decode, letterbox, to_input
+from dozor.settings import Settings
+
+
+class NetworkBackend(DetectorBackend):
+    """A YOLO network exported from ``DOZOR_MODEL`` and run by a runtime of our choosing."""
+
+    format: ClassVar[Format]
+
+    def __init__(self, network: Exported, *, confidence: float, tracker: str) -> None:
+        self.network = network
+        self.model_name = network.name
+        self.model_sha256 = network.sha256
+        self.confidence = confidence
+        self.tracker = tracker
+        self.imgsz = network.imgsz
+        self._classes = list(self.labels)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls.load(cls.export(settings), settings)
+
+    @classmethod
+    def export(cls, settings: Settings) -> Exported:
+        """The network for the settings' checkpoint, exported on first use (cached)."""
+        return exported(
+            Path(settings.model), cls.format, models_cache(settings), imgsz=settings.imgsz
+        )
+
+    @classmethod
+    @abstractmethod
+    def load(cls, network: Exported, settings: Settings) -> Self:
+        """The backend running ``network`` with its own options."""
+
+    @abstractmethod
+    def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
+        """Raw (4 + classes, anchors) outputs, one per network input in ``batch``."""
+
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        found: list[Boxes] = []
+        for first in range(0, len(images), max_batch):
+            boxed = [letterbox(image, self.imgsz) for image in images[first : first + max_batch]]
+            inputs = [to_input([canvas], self.network.nchw) for canvas, _ in boxed]
+            for output, (_, box) in zip(self.infer(inputs), boxed, strict=True):
+                found.append(
+                    decode(
+                        output,
+                        box,
+                        classes=self._classes,
+                        confidence=self.confidence,
+                        size=self.imgsz,
+                        normalized=self.network.normalized,
+                    )
+                )
+        return found
+
+
+def models_cache(settings: Settings) -> Path:
+    return settings.state_dir / "models"

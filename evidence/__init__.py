@@ -1,0 +1,1 @@
+"""Evidence: capture, manifests, signing and verification of tamper-evident evidence."""

@@ -1,0 +1,79 @@
+"""The self-run backends' numpy letterbox, decoding and NMS, and the export's refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors.backends.export import exported
+from detectors.backends.yolo_io import decode, letterbox, nms
+from detectors.errors import DetectorInputError
+
+CAR, LIGHT, PERSON = 2, 9, 0
+
+
+def _output(rows: list[tuple[float, float, float, float, int, float]]) -> np.ndarray:
+    """A (84, anchors) network output with one anchor per (cx, cy, w, h, class, score)."""
+    out = np.zeros((84, len(rows)), np.float32)
+    for i, (cx, cy, w, h, cls, score) in enumerate(rows):
+        out[:4, i] = cx, cy, w, h
+        out[4 + cls, i] = score
+    return out
+
+
+def test_a_720p_frame_is_centred_between_grey_bands() -> None:
+    image = np.full((720, 1280, 3), 200, np.uint8)
+    canvas, box = letterbox(image, 640)
+    assert canvas.shape == (640, 640, 3)
+    assert (box.pad_x, box.pad_y, box.gain_x, box.gain_y) == (0, 140, 0.5, 0.5)
+    assert (canvas[:140] == 114).all() and (canvas[140:500] == 200).all()
+
+
+def test_boxes_come_back_in_the_frames_pixels_only_for_wanted_classes() -> None:
+    _, box = letterbox(np.zeros((720, 1280, 3), np.uint8), 640)
+    out = _output(
+        [
+            (320, 320, 100, 50, CAR, 0.9),  # a car in the middle of the frame
+            (100, 200, 20, 40, LIGHT, 0.95),  # a traffic light: not a class we track
+            (500, 300, 10, 30, PERSON, 0.2),  # under the confidence threshold
+        ]
+    )
+    found = decode(out, box, classes=[0, 2], confidence=0.25, size=640, normalized=False)
+    assert found.classes.tolist() == [CAR]
+    assert found.xyxy.tolist() == [[540.0, 310.0, 740.0, 410.0]]
+    assert found.scores.tolist() == pytest.approx([0.9])
+    fractions = out.copy()
+    fractions[:4] /= 640  # a TFLite graph gives coordinates as fractions of its input
+    again = decode(fractions, box, classes=[0, 2], confidence=0.25, size=640, normalized=True)
+    assert again.xyxy == pytest.approx(found.xyxy, abs=1e-3)
+
+
+def test_nms_drops_overlaps_of_one_class_and_keeps_other_classes() -> None:
+    _, box = letterbox(np.zeros((640, 640, 3), np.uint8), 640)
+    out = _output(
+        [
+            (100, 100, 50, 50, CAR, 0.8),
+            (102, 101, 50, 50, CAR, 0.9),  # the same car, better scored: it wins
+            (101, 100, 50, 50, PERSON, 0.7),  # a person at the same place stays
+            (400, 400, 50, 50, CAR, 0.6),
+        ]
+    )
+    found = decode(out, box, classes=[0, 2], confidence=0.25, size=640, normalized=False)
+    order = np.argsort(-found.scores)
+    assert found.classes[order].tolist() == [CAR, PERSON, CAR]
+    assert found.scores[order].tolist() == pytest.approx([0.9, 0.7, 0.6])
+    xyxy = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30]], np.float32)
+    assert nms(xyxy, np.array([0.5, 0.9, 0.4], np.float32), 0.5).tolist() == [1, 2]
+
+
+def test_export_refuses_what_it_cannot_build(tmp_path: Path) -> None:
+    tflite = tmp_path / "m.tflite"
+    tflite.write_bytes(b"not really a model")
+    with pytest.raises(DetectorInputError, match=r"give a \.pt checkpoint"):
+        exported(tflite, "openvino", tmp_path / "cache")
+    with pytest.raises(DetectorInputError, match="int8"):
+        exported(tflite, "onnx", tmp_path / "cache", int8=True, calibration=tmp_path)
+    with pytest.raises(DetectorInputError, match="not found"):
+        exported(tmp_path / "missing.pt", "onnx", tmp_path / "cache")
