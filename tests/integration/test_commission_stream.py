@@ -46,10 +46,11 @@ def test_a_heartbeat_reaches_an_open_stream(reg: Registry) -> None:
         assert name == "snapshot"
         (mine,) = [c for c in first["cameras"] if c["camera_id"] == CAM]
         assert (mine["state"], mine["reasons"]) == ("offline", ["no heartbeat received"])
+        reg.hold_lease(CAM, "detector-desk")  # the detector token's worker
         now = datetime.now(UTC).isoformat()
         beat = {
             "camera_id": CAM,
-            "worker_id": "w1",
+            "worker_id": "detector-desk",
             "time": now,
             "fps_in": 25,
             "fps_out": 8,

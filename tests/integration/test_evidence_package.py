@@ -25,7 +25,7 @@ from contract.events import DetectionEvent, EvidenceRole
 from contract.manifest import SignedManifest, manifest_key
 from dozor.settings import Settings
 from dozor.storage import ObjectStore
-from evidence.signing import load_signer
+from evidence.signing import load_detector_signer, load_signer, sign_event
 from evidence.verify import VerificationReport, verify_event
 from registry.app import create_app
 from registry.auth import Role, issue_token
@@ -118,9 +118,13 @@ def package(replayed: Replayed, request: pytest.FixtureRequest) -> DetectionEven
             store.get(ref.bucket, ref.key),
             ref.content_type,
         )
-        refs.append(ref.model_copy(update={"key": stored.key}))
-    event = original.model_copy(
-        update={"id": new_id, "data": original.data.model_copy(update={"evidence": refs})}
+        refs.append(ref.model_copy(update={"key": stored.key, "version_id": stored.version_id}))
+    # A copy is a new event: the stack's replay detector signs it, as it signed the original.
+    event = sign_event(
+        original.model_copy(
+            update={"id": new_id, "data": original.data.model_copy(update={"evidence": refs})}
+        ),
+        load_detector_signer(s),
     )
     record = SimpleNamespace(value=event.model_dump_json().encode())
     consumer = EvidenceConsumer(s)

@@ -284,7 +284,7 @@ def test_a_dead_workers_cameras_move_without_duplicate_events(live: Live) -> Non
     second = live.start_worker("w-b", capacity=2)
     wait_for("w-b holds the other camera", lambda: len(live.held_by("w-b")) == 1)
     # Let w-a find a violation, then kill it without warning.
-    wait_for("w-a publishes about it", lambda: _published(live, "w-a"), 90)
+    wait_for("w-a publishes about it", lambda: _published(live, "w-a"), 300)
     first.kill()
     first.wait(10)
     killed_at = time.monotonic()
@@ -297,7 +297,7 @@ def test_a_dead_workers_cameras_move_without_duplicate_events(live: Live) -> Non
             for b in live.heartbeats()
         ),
     )
-    wait_for("w-b publishes about it", lambda: _published(live, "w-b"), 90)
+    wait_for("w-b publishes about it", lambda: _published(live, "w-b"), 300)
     _drain(second)
     assert live.held_by("w-b") == set()
 
