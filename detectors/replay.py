@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
@@ -82,6 +83,78 @@ def load_camera(link: RegistryLink, camera_id: str, source: FileSource) -> Camer
     )
 
 
+#: ``on_frame(done, total, events)``: frames analysed so far, of how many (None: unknown),
+#: and the events published meanwhile.
+FrameCallback = Callable[[int, int | None, int], None]
+
+
+class FileReplay:
+    """One recording, checked and ready: the video opens, the camera and its scene exist and
+    the model is loaded; nothing is written before :meth:`run`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        video: Path,
+        camera_id: str,
+        *,
+        link: RegistryLink,
+        every_frame: bool = False,
+        started_at: datetime | None = None,
+    ) -> None:
+        self.settings = settings
+        self.source = FileSource(
+            video,
+            analysis_fps=None if every_frame else settings.analysis_fps,
+            started_at=started_at,
+        )
+        self.camera = load_camera(link, camera_id, self.source)
+        self.detector = backend_from_settings(settings)
+
+    def run(self, on_frame: FrameCallback | None = None) -> ReplaySummary:
+        """Detect, judge, store evidence and publish, frame by frame, to the end of the file."""
+        settings, camera = self.settings, self.camera
+        tracker = CameraTracker(self.detector, self.source.fps)
+        publisher = EventPublisher(bus.producer(settings), load_detector_signer(settings))
+        pipeline = Pipeline(
+            camera,
+            tracker,
+            EvidenceWriter(ObjectStore(settings)),
+            publisher.publish,
+            settings.worker_id,
+        )
+        published: list[DetectionEvent] = []
+        frames = 0
+        start = time.perf_counter()
+        try:
+            for frame, boxes in detected(self.source.frames(), self.detector):
+                published += pipeline.process(frame, boxes)
+                frames += 1
+                if on_frame is not None:
+                    on_frame(frames, self.source.frame_count, len(published))
+            published += pipeline.flush()
+        finally:
+            publisher.close()
+        summary = ReplaySummary(
+            camera_id=camera.camera_id,
+            frames=frames,
+            seconds=time.perf_counter() - start,
+            detections=pipeline.detections,
+            events=len(published),
+            event_ids=tuple(e.id for e in published),
+            published=tuple(published),
+        )
+        log.info(
+            "replay done: %d frames, %.1f fps, %d detections, %d events",
+            summary.frames,
+            summary.fps,
+            summary.detections,
+            summary.events,
+            extra={"camera_id": camera.camera_id},
+        )
+        return summary
+
+
 def replay(
     settings: Settings,
     video: Path,
@@ -90,25 +163,14 @@ def replay(
     link: RegistryLink,
     progress: bool = True,
     every_frame: bool = False,
+    started_at: datetime | None = None,
 ) -> ReplaySummary:
     """Replay one file as camera ``camera_id``, at the live analysis rate unless
-    ``every_frame``."""
+    ``every_frame``; event times count from ``started_at`` (default: the file's mtime)."""
     # Everything that can be wrong with the input is checked before anything is written.
-    source = FileSource(video, analysis_fps=None if every_frame else settings.analysis_fps)
-    camera = load_camera(link, camera_id, source)
-    detector = backend_from_settings(settings)
-    tracker = CameraTracker(detector, source.fps)
-    publisher = EventPublisher(bus.producer(settings), load_detector_signer(settings))
-    pipeline = Pipeline(
-        camera,
-        tracker,
-        EvidenceWriter(ObjectStore(settings)),
-        publisher.publish,
-        settings.worker_id,
+    job = FileReplay(
+        settings, video, camera_id, link=link, every_frame=every_frame, started_at=started_at
     )
-    published: list[DetectionEvent] = []
-    frames = 0
-    start = time.perf_counter()
     columns = (
         TextColumn(f"[bold]{camera_id}[/]"),
         BarColumn(),
@@ -116,31 +178,6 @@ def replay(
         TextColumn("{task.fields[events]} events"),
         TimeRemainingColumn(),
     )
-    try:
-        with Progress(*columns, disable=not progress, transient=False) as bar:
-            task = bar.add_task("replay", total=source.frame_count, events=0)
-            for frame, boxes in detected(source.frames(), detector):
-                published += pipeline.process(frame, boxes)
-                frames += 1
-                bar.update(task, advance=1, events=len(published))
-            published += pipeline.flush()
-    finally:
-        publisher.close()
-    summary = ReplaySummary(
-        camera_id=camera_id,
-        frames=frames,
-        seconds=time.perf_counter() - start,
-        detections=pipeline.detections,
-        events=len(published),
-        event_ids=tuple(e.id for e in published),
-        published=tuple(published),
-    )
-    log.info(
-        "replay done: %d frames, %.1f fps, %d detections, %d events",
-        summary.frames,
-        summary.fps,
-        summary.detections,
-        summary.events,
-        extra={"camera_id": camera_id},
-    )
-    return summary
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("replay", total=job.source.frame_count, events=0)
+        return job.run(lambda done, total, events: bar.update(task, completed=done, events=events))

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
 
     demo_video: Path | None = Field(None, description="Clip the demo replays.")
 
+    # `dozor replay` of many files (detectors/archive.py), on Ray.
+    replay_cpus: int | None = Field(
+        None,
+        ge=1,
+        description="CPUs of the local Ray that `dozor replay` starts for many files (one file "
+        "per CPU at a time); unset: every core. Not used when RAY_ADDRESS names a cluster.",
+    )
+
     # `dozor eval`: labelled clips and the hand labels that score the rules on them.
     media_dir: Path = Field(Path("../shared/media"), description="Footage `dozor eval` replays.")
     ground_truth_dir: Path = Field(

@@ -206,9 +206,28 @@ def token_revoke(
 @app.command()
 @user_errors
 def replay(
-    video: Annotated[Path, typer.Argument(help="Recorded video file.")],
-    camera: Annotated[str, typer.Option("--camera", help="Registry camera id, e.g. VLG-ENF-001")],
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A video file; a directory of them (all one --camera); or a manifest .csv "
+            "with the columns file,camera_id,started_at."
+        ),
+    ],
+    camera: Annotated[
+        str | None,
+        typer.Option(
+            "--camera", help="Registry camera id of a file or directory, e.g. VLG-ENF-001"
+        ),
+    ] = None,
+    started_at: Annotated[
+        str | None,
+        typer.Option(
+            "--started-at",
+            help="When a single file's first frame was recorded, ISO 8601 with a UTC offset "
+            "(default: the file's modification time).",
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
     every_frame: Annotated[
         bool,
         typer.Option(
@@ -216,28 +235,62 @@ def replay(
         ),
     ] = False,
 ) -> None:
-    """Replay a recorded video through detection -> evidence -> Kafka."""
-    from detectors.replay import replay as run_replay
+    """Replay recorded video through detection -> evidence -> Kafka.
+
+    Many files (a directory or a manifest) run on Ray, one task per file: a local Ray on
+    DOZOR_REPLAY_CPUS cores, or the cluster RAY_ADDRESS names. Files replayed to the end
+    before (same content, camera, scene, model and start) are skipped."""
+    from rich.console import Console
+
+    from detectors import archive
     from registry.link import DatabaseLink
 
     settings = get_settings()
+    show = progress and sys.stderr.isatty()
+    console = Console(width=160)
+    if path.is_dir() or path.suffix.lower() == ".csv":
+        if path.is_dir():
+            if camera is None:
+                raise UserError("--camera is required: every file of a directory is one camera")
+            recordings = archive.recordings_in(path, camera)
+        elif camera is not None:
+            raise UserError("a manifest names each file's camera: drop --camera")
+        else:
+            recordings = archive.read_manifest(path)
+        if started_at is not None:
+            raise UserError("--started-at goes with a single file; a manifest times each file")
+        from dozor_cli.tables import archive_table
+
+        results = archive.replay_archive(
+            settings,
+            recordings,
+            link=DatabaseLink(settings),
+            every_frame=every_frame,
+            progress=show,
+        )
+        console.print(archive_table(results))
+        if any(r.status is archive.Status.FAILED for r in results):
+            raise typer.Exit(1)
+        return
+    if camera is None:
+        raise UserError("--camera is required to replay a file")
+    from detectors.replay import replay as run_replay
+    from dozor_cli.tables import events_table, row_of_event
+
     s = run_replay(
         settings,
-        video,
+        path,
         camera,
         link=DatabaseLink(settings),
-        progress=progress and sys.stderr.isatty(),
+        progress=show,
         every_frame=every_frame,
+        started_at=None if started_at is None else archive.parse_started_at(started_at),
     )
     typer.echo(
         f"camera {s.camera_id}: {s.frames} frames in {s.seconds:.1f}s ({s.fps:.1f} fps), "
         f"{s.detections} detections, {s.events} events published"
     )
-    from rich.console import Console
-
-    from dozor_cli.tables import events_table, row_of_event
-
-    Console(width=160).print(events_table(map(row_of_event, s.published), f"{s.camera_id}: events"))
+    console.print(events_table(map(row_of_event, s.published), f"{s.camera_id}: events"))
 
 
 @app.command("eval")

@@ -1,4 +1,5 @@
-"""Tables the commands print: the events a run raised, and how they scored against labels.
+"""Tables the commands print: the events a run raised, how they scored against labels, and
+what an archive replay did with each file.
 
 `dozor eval` and `dozor replay` print the same events table, so an operator reads one
 layout whether the events came from a local evaluation or were published."""
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from rich.table import Table
 
 from contract.events import DetectionEvent, EventType
+from detectors.archive import FileResult, Status
 from detectors.eval import ClipResult, RuleScore, scored
 from detectors.rules import Finding
 
@@ -123,4 +125,34 @@ def clips_table(results: Iterable[ClipResult]) -> Table:
             or "-",
             "cached" if r.from_cache else "model",
         )
+    return table
+
+
+def archive_table(results: Iterable[FileResult]) -> Table:
+    """One line per file of an archive replay, and the totals of what it published."""
+    table = Table(title="dozor replay: archive")
+    for col in ("file", "camera", "recording start", "status", "frames", "fps", "events"):
+        table.add_column(col, justify="right" if col in ("frames", "fps", "events") else "left")
+    published = frames = 0
+    for r in results:
+        rec, s = r.recording, r.summary
+        start = "file mtime" if rec.started_at is None else f"{rec.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        status = f"{r.status.value}: {r.error}" if r.error else r.status.value
+        if s is None:
+            table.add_row(rec.path.name, rec.camera_id, start, status, "-", "-", "-")
+            continue
+        if r.status is Status.REPLAYED:
+            published += s.events
+            frames += s.frames
+        table.add_row(
+            rec.path.name,
+            rec.camera_id,
+            start,
+            status,
+            str(s.frames),
+            f"{s.fps:.1f}",
+            str(s.events),
+        )
+    table.add_section()
+    table.add_row("published by this run", "", "", "", str(frames), "", str(published))
     return table
