@@ -25,11 +25,7 @@ K8S = Path(__file__).parents[2] / "k8s"
 # The oldest Kubernetes the manifests promise to run on.
 KUBERNETES_VERSION = "1.30.0"
 # Custom resources whose schema is not vendored, each with the reason.
-UNVALIDATED: dict[tuple[str, str], str] = {
-    # KubeRay's CRDs are over 1 MB of schema each; a RayJob's pod templates are plain
-    # PodTemplateSpecs that the Kubernetes schemas would check if it were a Job.
-    ("ray.io/v1", "RayJob"): "KubeRay CRD schema not vendored",
-}
+UNVALIDATED: dict[tuple[str, str], str] = {}
 OVERLAYS = ("dev", "production")
 
 Doc = dict[str, Any]
