@@ -34,7 +34,7 @@ from evidence.manifest import build_manifest, event_sha256, sign_manifest
 from evidence.signing import Signer, load_signer
 from evidence.verify import check_object, parse_signed
 from registry.db import session_scope
-from registry.event_index import index_event
+from registry.event_index import hold_event_lock, index_event
 from registry.models import Camera
 
 log = logging.getLogger(__name__)
@@ -114,19 +114,21 @@ class EvidenceConsumer:
             raise PoisonMessage(f"not a valid detection event: {exc.errors()[:3]}") from exc
         with session_scope(self.settings.db_url) as session:
             admit(session, event, self.store.bucket, self.settings.lease_clock_skew_s)
-        key = manifest_key(event.subject, event.id)
-        if self.store.exists(self.store.bucket, key):
-            ref = self._check_existing(event, key)
-        else:
-            artifacts = self.verify(event)
-            with session_scope(self.settings.db_url) as session:
+            # Until commit, no other consumer works on this id: one manifest per event.
+            hold_event_lock(session, event.id)
+            key = manifest_key(event.subject, event.id)
+            if self.store.exists(self.store.bucket, key):
+                ref = self._check_existing(event, key)
+            else:
+                artifacts = self.verify(event)
                 camera = session.get(Camera, event.subject)
                 if camera is None:
                     raise PoisonMessage(f"event {event.id}: unknown camera {event.subject}")
                 manifest = build_manifest(event, camera, artifacts, datetime.now(UTC))
-            stored = self.store.put(key, sign_manifest(manifest, self.signer), "application/json")
-            ref = self._ref(key, stored.version_id, stored.sha256)
-        with session_scope(self.settings.db_url) as session:
+                stored = self.store.put(
+                    key, sign_manifest(manifest, self.signer), "application/json"
+                )
+                ref = self._ref(key, stored.version_id, stored.sha256)
             fresh = index_event(session, event)
         self._publish_signed(event, ref)
         outcome = "indexed" if fresh else "duplicate"

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contract.events import DetectionEvent
 from registry.models import EventRecord
+
+
+def hold_event_lock(session: Session, event_id: str) -> None:
+    """Serialise the work on one event id across consumers until ``session`` commits.
+
+    Two consumers given the same event (a rebalance, a redelivery racing the original) would
+    otherwise both find no manifest and both sign one: two versions of a manifest under
+    object lock, and verification failing forever. PostgreSQL: a transaction-scoped advisory
+    lock on the id's hash. SQLite: any write takes the database's single writer lock until
+    commit, so the embedded demo's consumers queue the same way (on every event, which only a
+    one-machine demo can afford)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        session.execute(text("DELETE FROM events WHERE 1 = 0"))
 
 
 def index_event(session: Session, event: DetectionEvent) -> bool:
