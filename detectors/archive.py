@@ -58,7 +58,7 @@ class Recording:
     camera_id: str
     #: When the first frame was recorded; None: the file's modification time.
     started_at: datetime | None
-    #: Where the recording was named, for messages: a manifest line or the directory.
+    #: Where the recording was named, for messages: its manifest line, or its file.
     where: str
 
 
@@ -134,7 +134,7 @@ def recordings_in(directory: Path, camera_id: str) -> list[Recording]:
     )
     if not videos:
         raise UserError(f"no videos ({', '.join(sorted(VIDEO_SUFFIXES))}) in {directory}")
-    return [Recording(v.resolve(), camera_id, None, str(directory)) for v in videos]
+    return [Recording(v.resolve(), camera_id, None, str(v)) for v in videos]
 
 
 def check_cameras(recordings: Iterable[Recording], link: RegistryLink) -> None:

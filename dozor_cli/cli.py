@@ -269,7 +269,10 @@ def replay(
             progress=show,
         )
         console.print(archive_table(results))
-        if any(r.status is archive.Status.FAILED for r in results):
+        failed = [r for r in results if r.status is archive.Status.FAILED]
+        for r in failed:
+            typer.echo(f"failed: {r.recording.where}: {r.error}", err=True)
+        if failed:
             raise typer.Exit(1)
         return
     if camera is None:

@@ -129,7 +129,8 @@ def clips_table(results: Iterable[ClipResult]) -> Table:
 
 
 def archive_table(results: Iterable[FileResult]) -> Table:
-    """One line per file of an archive replay, and the totals of what it published."""
+    """One line per file of an archive replay, and the totals of what it published (why a
+    file failed is too long for a cell: the command prints it below)."""
     table = Table(title="dozor replay: archive")
     for col in ("file", "camera", "recording start", "status", "frames", "fps", "events"):
         table.add_column(col, justify="right" if col in ("frames", "fps", "events") else "left")
@@ -137,9 +138,8 @@ def archive_table(results: Iterable[FileResult]) -> Table:
     for r in results:
         rec, s = r.recording, r.summary
         start = "file mtime" if rec.started_at is None else f"{rec.started_at:%Y-%m-%dT%H:%M:%SZ}"
-        status = f"{r.status.value}: {r.error}" if r.error else r.status.value
         if s is None:
-            table.add_row(rec.path.name, rec.camera_id, start, status, "-", "-", "-")
+            table.add_row(rec.path.name, rec.camera_id, start, r.status.value, "-", "-", "-")
             continue
         if r.status is Status.REPLAYED:
             published += s.events
@@ -148,7 +148,7 @@ def archive_table(results: Iterable[FileResult]) -> Table:
             rec.path.name,
             rec.camera_id,
             start,
-            status,
+            r.status.value,
             str(s.frames),
             f"{s.fps:.1f}",
             str(s.events),

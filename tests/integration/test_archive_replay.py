@@ -36,6 +36,7 @@ STARTS = {
     "VLG-ENF-002": datetime(2026, 3, 1, 5, 0, tzinfo=UTC),
     "VLG-ENF-001": datetime(2026, 3, 1, 7, 30, 15, tzinfo=UTC),
 }
+CORRUPT, CAMERA = "corrupt.mp4", "VLG-ENF-001"
 RAY_DAEMONS = ("raylet", "gcs_server")
 
 Offsets = dict[TopicPartition, int]
@@ -93,12 +94,14 @@ def _left_over(find: Callable[[], set[int]], before: set[int]) -> set[int]:
     return left
 
 
-def _manifest(path: Path) -> Path:
+def _manifest(directory: Path) -> Path:
+    """The clips, and a corrupt file that fails on its worker (the others go on)."""
+    corrupt = directory / CORRUPT
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64)
+    rows = [*((media_dir() / clip, camera) for clip, camera in CLIPS.items()), (corrupt, CAMERA)]
     lines = ["file,camera_id,started_at"]
-    lines += [
-        f"{media_dir() / clip},{camera},{STARTS[camera].isoformat()}"
-        for clip, camera in CLIPS.items()
-    ]
+    lines += [f"{path},{camera},{STARTS[camera].isoformat()}" for path, camera in rows]
+    path = directory / "archive.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -129,22 +132,26 @@ def test_a_manifest_on_ray_publishes_what_one_by_one_replays_do_and_a_rerun_noth
     one_by_one_s = time.perf_counter() - began
     singles, start = _events_since(settings, start)
     assert {e.subject for e in singles} == set(CLIPS.values()), "both clips raise events"
+    for event in singles:
+        assert event.time == STARTS[event.subject] + timedelta(seconds=event.data.offset_s)
 
-    manifest = _manifest(tmp_path / "archive.csv")
+    manifest = _manifest(tmp_path)
     before = _children()
     began = time.perf_counter()
     results = replay_archive(settings, read_manifest(manifest), link=link, progress=False)
     archive_s = time.perf_counter() - began
     log.warning(
-        "archive of %d files on Ray: %.1f s; one by one: %.1f s (ratio %.2f)",
+        "archive of %d clips on Ray: %.1f s; one by one: %.1f s (ratio %.2f)",
         len(CLIPS),
         archive_s,
         one_by_one_s,
         archive_s / one_by_one_s,
     )
     assert [(r.recording.path.name, r.status) for r in results] == [
-        (clip, Status.REPLAYED) for clip in CLIPS
+        *((clip, Status.REPLAYED) for clip in CLIPS),
+        (CORRUPT, Status.FAILED),
     ]
+    assert "cannot decode video" in (results[-1].error or "")
     archived, start = _events_since(settings, start)
     assert _ids_and_types(archived) == _ids_and_types(singles)
     for event in archived:
@@ -155,7 +162,7 @@ def test_a_manifest_on_ray_publishes_what_one_by_one_replays_do_and_a_rerun_noth
     # Ray's daemons and workers went with the session.
     assert _left_over(_children, before) == set()
 
-    # A rerun, as an operator runs it: every file was replayed to the end, so none again.
+    # A rerun, as an operator runs it: the clips were replayed to the end, so not again.
     daemons = _ray_daemons()
     proc = subprocess.run(
         [sys.executable, "-m", "dozor_cli.cli", "replay", str(manifest), "--no-progress"],
@@ -164,7 +171,8 @@ def test_a_manifest_on_ray_publishes_what_one_by_one_replays_do_and_a_rerun_noth
         text=True,
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # the corrupt file failed again
     assert proc.stdout.count("done before") == len(CLIPS), proc.stdout
+    assert f"failed: {manifest} line 4: cannot decode video" in proc.stderr, proc.stderr
     assert _events_since(settings, start)[0] == []
     assert _left_over(_ray_daemons, daemons) == set()

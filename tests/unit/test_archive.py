@@ -1,23 +1,29 @@
 """Reading an archive's manifest and directory: every mistake is one clear error naming its
-line, found before anything is replayed."""
+line, found before anything is replayed; and the table that sums an archive replay up."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from contract.scene import SceneConfig
 from detectors.archive import (
+    FileResult,
     Recording,
+    Status,
     check_cameras,
     parse_started_at,
     read_manifest,
     recordings_in,
 )
 from detectors.errors import DetectorInputError
+from detectors.replay import ReplaySummary
 from dozor.errors import UserError
+from dozor_cli.tables import archive_table
 
 HEADER = "file,camera_id,started_at\n"
 
@@ -154,3 +160,27 @@ def test_an_unknown_camera_is_named_with_its_line_before_anything_runs(archive: 
     with pytest.raises(DetectorInputError, match=r"line 4: unknown camera id: VLG-CAM-999"):
         check_cameras(read_manifest(path), link)  # type: ignore[arg-type]
     assert link.asked == ["VLG-ENF-001", "VLG-CAM-999"]  # each camera looked up once
+
+
+def test_the_summary_table_counts_only_what_this_run_published(archive: Path) -> None:
+    def summary(frames: int, events: int) -> ReplaySummary:
+        ids = tuple(f"id-{i}" for i in range(events))
+        return ReplaySummary("VLG-ENF-001", frames, 10.0, 40, events, ids)
+
+    start = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
+    recordings = [
+        Recording(archive / name, "VLG-ENF-001", start, f"line {n}")
+        for n, name in enumerate(("a.mp4", "b.avi", "c.mp4"), start=2)
+    ]
+    results = [
+        FileResult(recordings[0], Status.REPLAYED, summary(100, 2)),
+        FileResult(recordings[1], Status.DONE_BEFORE, summary(50, 3)),
+        FileResult(recordings[2], Status.FAILED, error="cannot decode video"),
+    ]
+    out = io.StringIO()
+    Console(file=out, width=160).print(archive_table(results))
+    lines = [" ".join(ln.replace("│", " ").split()) for ln in out.getvalue().splitlines()]
+    assert "a.mp4 VLG-ENF-001 2026-03-01T05:00:00Z replayed 100 10.0 2" in lines
+    assert "b.avi VLG-ENF-001 2026-03-01T05:00:00Z done before 50 5.0 3" in lines
+    assert "c.mp4 VLG-ENF-001 2026-03-01T05:00:00Z failed - - -" in lines
+    assert "published by this run 100 2" in lines
