@@ -33,6 +33,7 @@ from dozor.storage import ObjectStore, sha256_hex
 from evidence.manifest import build_manifest, event_sha256, sign_manifest
 from evidence.signing import Signer, load_signer
 from evidence.verify import check_object, parse_signed
+from registry.certification import certification_at
 from registry.db import session_scope
 from registry.event_index import hold_event_lock, index_event
 from registry.models import Camera
@@ -124,7 +125,9 @@ class EvidenceConsumer:
                 camera = session.get(Camera, event.subject)
                 if camera is None:
                     raise PoisonMessage(f"event {event.id}: unknown camera {event.subject}")
-                manifest = build_manifest(event, camera, artifacts, datetime.now(UTC))
+                # Judged by the certificate on record when it happened, not today's.
+                as_of = certification_at(session, camera, event.time)
+                manifest = build_manifest(event, as_of, artifacts, datetime.now(UTC))
                 stored = self.store.put(
                     key, sign_manifest(manifest, self.signer), "application/json"
                 )

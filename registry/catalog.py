@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dozor.redact import redact
 from dozor.settings import Settings
 from registry import crypto
+from registry.certification import CERTIFICATION_FIELDS
 from registry.health import derive
 from registry.models import Camera, CameraHealth, SceneVersion
 from registry.schemas import CameraCreate, CameraFields, CameraKind, CameraOut
@@ -29,12 +30,6 @@ class CredentialsError(ValueError):
 
 # An enforcement unit's metrological certification: what makes its violations enforceable,
 # so only administrators set or change it (registry/routes/cameras.py).
-CERTIFICATION_FIELDS = (
-    "type_approval_number",
-    "verification_certificate",
-    "verification_valid_until",
-    "certified_codes",
-)
 
 
 def certification_changed(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:

@@ -16,6 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from registry.certification import keep_certification_history
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -53,8 +55,12 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@lru_cache(maxsize=8)
 def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url), expire_on_commit=False)
+    maker = sessionmaker(engine_for(url), expire_on_commit=False)
+    # Whichever code path changes a camera's certificates, the history keeps the change.
+    event.listen(maker, "before_flush", keep_certification_history)
+    return maker
 
 
 @contextmanager

@@ -258,3 +258,21 @@ class DetectorKey(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CertificationRecord(Base):
+    """An enforcement unit's certification as it stood from ``recorded_at`` on; append-only.
+
+    Every change of a camera's certification fields adds a row (registry/certification.py),
+    so a violation is judged by the certificate on record at its own time, not today's."""
+
+    __tablename__ = "certification_history"
+    __table_args__ = (Index("ix_certification_history_camera_at", "camera_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(32))
+    type_approval_number: Mapped[str | None] = mapped_column(String(64))
+    verification_certificate: Mapped[str | None] = mapped_column(String(128))
+    verification_valid_until: Mapped[date | None] = mapped_column(Date)
+    certified_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
