@@ -16,6 +16,26 @@ from dozor.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def security(settings: Settings) -> dict[str, object]:
+    """What every client passes to authenticate to the brokers and check who they are."""
+    options: dict[str, object] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol.startswith("SASL"):
+        assert settings.kafka_password is not None  # Settings refuses SASL without one
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_username,
+            sasl_plain_password=settings.kafka_password.get_secret_value(),
+        )
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options.update(
+            ssl_check_hostname=True,
+            ssl_cafile=settings.kafka_ssl_cafile and str(settings.kafka_ssl_cafile),
+            ssl_certfile=settings.kafka_ssl_certfile and str(settings.kafka_ssl_certfile),
+            ssl_keyfile=settings.kafka_ssl_keyfile and str(settings.kafka_ssl_keyfile),
+        )
+    return options
+
+
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
     """Create every contract topic with its final partition count and the configured
     replication (idempotent); part of `dozor setup`, never of a service's start-up."""
@@ -23,7 +43,9 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap, client_id="dozor-admin"
+                bootstrap_servers=settings.kafka_bootstrap,
+                client_id="dozor-admin",
+                **security(settings),
             )
             break
         except KafkaError:
@@ -55,6 +77,7 @@ def producer(settings: Settings) -> KafkaProducer:
         retries=10,
         linger_ms=5,
         client_id=f"dozor-{settings.worker_id}",
+        **security(settings),
     )
 
 
@@ -69,6 +92,7 @@ def consumer(settings: Settings, group_id: str, *topic_names: str) -> KafkaConsu
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=300_000,
         max_poll_records=50,
+        **security(settings),
     )
 
 
@@ -80,6 +104,7 @@ def latest_reader(settings: Settings, topic: str) -> KafkaConsumer:
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="latest",
+        **security(settings),
     )
     partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
     reader.assign(partitions)
@@ -91,4 +116,4 @@ def latest_reader(settings: Settings, topic: str) -> KafkaConsumer:
     return reader
 
 
-__all__ = ["KafkaError", "consumer", "ensure_topics", "latest_reader", "producer"]
+__all__ = ["KafkaError", "consumer", "ensure_topics", "latest_reader", "producer", "security"]

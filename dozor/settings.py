@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,17 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Partitions per topic `dozor setup` creates, over contract/topics.py's.",
     )
+    # Who may write to the bus is who may claim to be a detector: production Kafka needs
+    # authentication (docs/trust.md has the ACL plan). Every client takes these (dozor/bus.py).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="PLAINTEXT only for the embedded broker; SASL_SSL in production."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mTLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client certificate's key.")
 
     s3_endpoint: str = "127.0.0.1:18333"
     s3_access_key: str = "dozor"
@@ -209,6 +220,17 @@ class Settings(BaseSettings):
     live_grab_timeout_s: float = Field(8.0, gt=0, description="Wait for one live frame.")
     preview_timeout_s: float = Field(900, gt=0, description="Longest a scene preview may run.")
     preview_max_running: int = Field(1, ge=1, description="Scene previews running at once.")
+
+    @model_validator(mode="after")
+    def _kafka_credentials(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_username and self.kafka_password
+        ):
+            raise ValueError(
+                f"DOZOR_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "DOZOR_KAFKA_USERNAME and DOZOR_KAFKA_PASSWORD"
+            )
+        return self
 
     @property
     def db_url(self) -> str:
