@@ -326,7 +326,8 @@ def replay_archive(
 
 
 class _Display:
-    """Overall progress in files, and a bar per file while it runs."""
+    """Overall progress in files (events: those published so far), and a bar per file while
+    it runs."""
 
     def __init__(self, recordings: list[Recording], enabled: bool) -> None:
         self.recordings = recordings
@@ -351,6 +352,8 @@ class _Display:
         self.bar.stop()
 
     def show(self, snapshot: dict[int, tuple[int, int | None, int]]) -> None:
+        running = sum(events for i, (_, _, events) in snapshot.items() if i in self.files)
+        self.bar.update(self.overall, events=self.events + running)
         for i, (done, total, events) in snapshot.items():
             if i in self.files:
                 self.bar.update(self.files[i], completed=done, total=total, events=events)
