@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -37,12 +39,8 @@ def certification_changed(before: dict[str, Any] | None, after: dict[str, Any]) 
     return [name for name in CERTIFICATION_FIELDS if (before or {}).get(name) != after.get(name)]
 
 
-def lapsed(cam: Camera, today: date) -> bool:
-    return (
-        cam.kind == CameraKind.ENFORCEMENT_UNIT
-        and cam.verification_valid_until is not None
-        and cam.verification_valid_until < today
-    )
+def lapsed(kind: str, valid_until: date | None, today: date) -> bool:
+    return kind == CameraKind.ENFORCEMENT_UNIT and valid_until is not None and valid_until < today
 
 
 def current_fields(cam: Camera, settings: Settings) -> dict[str, Any]:
@@ -100,9 +98,37 @@ def scene_versions(session: Session, camera_ids: list[str] | None = None) -> dic
     return {cid: v for cid, v in session.execute(stmt)}
 
 
+# What an answer shows of a camera, as plain columns: a list reads rows of these, not ORM objects.
+OUT_COLUMNS = (Camera.id, *(getattr(Camera, name) for name in FIELDS), Camera.stream_credentials)
+
+
+@lru_cache(maxsize=4096)
 def _shown(url: str | None, has_credentials: bool) -> str | None:
+    # Cached: a list shows the same few hundred URLs on every request, and redact() is regexes.
     shown = crypto.masked(url, has_credentials)
     return redact(shown) if shown else None
+
+
+def out_fields(
+    row: Mapping[str, Any],
+    scene_version: int | None,
+    health: CameraHealth | None,
+    settings: Settings,
+    now: datetime,
+) -> dict[str, Any]:
+    """A row of OUT_COLUMNS as a CameraOut dict, for validating many at once."""
+    values = dict(row)
+    has = crypto.credential_names(settings, values.pop("stream_credentials"))
+    # redact() as well: rows written before credentials were split out may hold some.
+    values["stream_main"] = _shown(values["stream_main"], "main" in has)
+    values["stream_sub"] = _shown(values["stream_sub"], "sub" in has)
+    values["stream_credentials_set"] = bool(has)
+    values["scene_version"] = scene_version
+    values["verification_lapsed"] = lapsed(
+        values["kind"], values["verification_valid_until"], now.date()
+    )
+    values["health"] = derive(health, settings, now)[0]
+    return values
 
 
 def camera_out(
@@ -112,20 +138,9 @@ def camera_out(
     settings: Settings,
     now: datetime | None = None,
 ) -> CameraOut:
-    now = now or datetime.now(UTC)
-    out = CameraOut.model_validate(cam)
-    has = crypto.read_credentials(settings, cam.stream_credentials)
-    return out.model_copy(
-        update={
-            # redact() as well: rows written before credentials were split out may hold some.
-            "stream_main": _shown(cam.stream_main, "main" in has),
-            "stream_sub": _shown(cam.stream_sub, "sub" in has),
-            "stream_credentials_set": bool(has),
-            "scene_version": scene_version,
-            "verification_lapsed": lapsed(cam, now.date()),
-            "health": derive(health, settings, now)[0],
-        }
-    )
+    row = {col.key: getattr(cam, col.key) for col in OUT_COLUMNS}
+    fields = out_fields(row, scene_version, health, settings, now or datetime.now(UTC))
+    return CameraOut.model_validate(fields)
 
 
 def snapshot(cam: Camera, settings: Settings) -> dict[str, Any]:

@@ -49,6 +49,12 @@ def fernet(settings: Settings) -> Fernet:
         if not _key_file(settings.state_dir).exists():
             refuse_generated(settings, "the stream-credential key", "DOZOR_SECRET_KEY")
         key = _generated_key(settings.state_dir.resolve())
+    return _fernet(key)
+
+
+@lru_cache(maxsize=8)
+def _fernet(key: bytes) -> Fernet:
+    # One instance per key, so that credential_names can cache on it.
     try:
         return Fernet(key)
     except ValueError:
@@ -100,10 +106,25 @@ def _join(url: str, stream: str, creds: dict[str, str]) -> str:
 
 
 def read_credentials(settings: Settings, token: str | None) -> dict[str, str]:
-    if not token:
-        return {}
+    return _decrypt(fernet(settings), token) if token else {}
+
+
+def credential_names(settings: Settings, token: str | None) -> frozenset[str]:
+    """Which credentials ``token`` holds (``main``, ``sub?pwd``, ...), not their values: what
+    answers need to mask URLs."""
+    return _names(fernet(settings), token) if token else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _names(key: Fernet, token: str) -> frozenset[str]:
+    # A token never changes (new credentials are a new token), so no entry goes stale; only
+    # the names are kept, never a secret.
+    return frozenset(_decrypt(key, token))
+
+
+def _decrypt(key: Fernet, token: str) -> dict[str, str]:
     try:
-        return json.loads(fernet(settings).decrypt(token.encode()))
+        return json.loads(key.decrypt(token.encode()))
     except InvalidToken:
         raise UserError(
             "stream credentials cannot be decrypted: DOZOR_SECRET_KEY differs from the key "

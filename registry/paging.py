@@ -6,12 +6,31 @@ Bounded so that no value reaches the database that it cannot hold (SQLite's and 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Response
+from pydantic import BaseModel
+
+from registry.schemas import Page
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+
+
+def page_response(
+    item: type[BaseModel],
+    items: Sequence[BaseModel | dict[str, Any]],
+    total: int,
+    limit: int,
+    offset: int,
+) -> Response:
+    """A page, validated and serialised once. Routes return this and declare
+    ``response_model=Page[item]`` for the schema: FastAPI does not validate a Response again."""
+    page = Page[item].model_validate(  # type: ignore[valid-type]
+        {"items": items, "total": total, "limit": limit, "offset": offset}
+    )
+    return Response(page.model_dump_json(), media_type="application/json")

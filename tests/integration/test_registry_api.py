@@ -150,6 +150,22 @@ def test_filters_and_pagination(reg: Registry) -> None:
     }
 
 
+def test_every_page_shape_reports_the_full_total(reg: Registry) -> None:
+    # The count query is skipped when a page shows the last match; every shape must still
+    # answer the same total.
+    def page(limit: int, offset: int) -> tuple[int, int]:
+        params = {"q": "VLG", "limit": limit, "offset": offset}
+        body = reg.call("GET", "/cameras", Role.VIEWER, params=params).json()
+        return body["total"], len(body["items"])
+
+    assert page(500, 0) == (110, 110)  # not full: its last item is the last match
+    assert page(110, 0) == (110, 110)  # exactly full: counted
+    assert page(100, 0) == (110, 100)
+    assert page(100, 100) == (110, 10)  # the partial last page
+    assert page(5, 110) == (110, 0)  # past the end: counted
+    assert page(5, 500) == (110, 0)
+
+
 def test_create_get_update_delete_with_exact_errors(reg: Registry) -> None:
     created = reg.call("POST", "/cameras", Role.OPERATOR, json=street("TST-CRUD-1"))
     assert created.status_code == 201, created.text
