@@ -1,8 +1,10 @@
-"""Registry API under uvicorn, driven from this (second) process: req/s, p50, p99 per endpoint,
-each as a ratio to a bare FastAPI endpoint served by the same server in the same run.
+"""Registry API under uvicorn, driven from this (second) process: req/s, p50, p99 and the
+server's CPU per request for each endpoint, each as a ratio to a bare FastAPI endpoint served
+by the same server in the same run (interleaved in rounds).
 
 Usage (from the repo root): python -m bench.registry_bench [--requests 2000] [--concurrency 16]
-[--database-url postgresql://...]   (default: a fresh SQLite file in a temporary directory)
+[--rounds 10] [--database-url postgresql://...]   (default: a fresh SQLite file in a temporary
+directory). Linux only (the server's CPU time comes from /proc).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -45,30 +48,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Tally:
+    """One endpoint's requests so far: how many, the seconds spent driving them, the server's
+    CPU seconds meanwhile, and each request's latency."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _drive(
-    client: httpx.AsyncClient, path: str, n: int, concurrency: int
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
+    client: httpx.AsyncClient, path: str, n: int, concurrency: int, server: int, tally: Tally
+) -> None:
     remaining = iter(range(n))
 
     async def worker() -> None:
         for _ in remaining:
             t = time.perf_counter()
             r = await client.get(path)
-            latencies.append(time.perf_counter() - t)
+            tally.latencies.append(time.perf_counter() - t)
             if r.status_code != 200:
                 raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
 
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(server), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return n / (time.perf_counter() - started), latencies
+    tally.seconds += time.perf_counter() - started
+    tally.server_cpu += _cpu_seconds(server) - cpu
+    tally.requests += n
 
 
-def _pct(values: list[float], q: float) -> float:
+def _pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
 
 
-async def _run(base: str, token: str, n: int, concurrency: int) -> None:
+async def _run(base: str, token: str, server: int, n: int, concurrency: int, rounds: int) -> None:
     targets = {
         "bare FastAPI": "/bench/bare",
         "GET /cameras (110)": "/cameras?limit=500",
@@ -77,21 +98,34 @@ async def _run(base: str, token: str, n: int, concurrency: int) -> None:
     }
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=concurrency)
+    results = {name: Tally() for name in targets}
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
         for path in targets.values():
-            await _drive(client, path, min(100, n), concurrency)  # warm up
-        results = {
-            name: await _drive(client, path, n, concurrency) for name, path in targets.items()
-        }
-    bare_rps, bare_lat = results["bare FastAPI"]
-    bare_p50, bare_p99 = _pct(bare_lat, 50), _pct(bare_lat, 99)
-    print(f"{n} requests per endpoint, {concurrency} concurrent, one uvicorn worker")
-    print(f"{'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  vs bare: rps p50 p99")
-    for name, (rps, lat) in results.items():
-        p50, p99 = _pct(lat, 50), _pct(lat, 99)
+            await _drive(client, path, min(100, n), concurrency, server, Tally())  # warm up
+        # In rounds, every endpoint in each: a machine whose load changes during the run
+        # (shared CPUs) then skews all endpoints alike, not whichever ran at the busy moment.
+        for i in range(rounds):
+            share = n // rounds + (i < n % rounds)
+            for name, path in targets.items():
+                await _drive(client, path, share, concurrency, server, results[name])
+    bare = results["bare FastAPI"]
+    bare_rps, bare_cpu = bare.requests / bare.seconds, bare.server_cpu / bare.requests
+    bare_p50, bare_p99 = _pct(bare.latencies, 50), _pct(bare.latencies, 99)
+    print(
+        f"{n} requests per endpoint in {rounds} rounds, {concurrency} concurrent, "
+        "one uvicorn worker"
+    )
+    print(
+        f"{'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms':>7}"
+        "  vs bare: rps p50 p99 cpu"
+    )
+    for name, t in results.items():
+        rps, cpu = t.requests / t.seconds, t.server_cpu / t.requests
+        p50, p99 = _pct(t.latencies, 50), _pct(t.latencies, 99)
         print(
-            f"{name:24} {rps:8.0f} {p50:8.2f} {p99:8.2f}  "
-            f"x{rps / bare_rps:.2f} x{p50 / bare_p50:.1f} x{p99 / bare_p99:.1f}"
+            f"{name:24} {rps:8.0f} {p50:8.2f} {p99:8.2f} {cpu * 1000:7.2f}  "
+            f"x{rps / bare_rps:.2f} x{p50 / bare_p50:.1f} x{p99 / bare_p99:.1f} "
+            f"x{cpu / bare_cpu:.1f}"
         )
 
 
@@ -99,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
@@ -135,7 +170,7 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            asyncio.run(_run(base, token, args.requests, args.concurrency))
+            asyncio.run(_run(base, token, server.pid, args.requests, args.concurrency, args.rounds))
         finally:
             server.terminate()
             server.wait(timeout=10)
