@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Result, func, select
+from sqlalchemy.orm import Session, aliased
 
 from dozor.redact import redact
 from dozor.settings import Settings
@@ -100,6 +99,19 @@ def scene_versions(session: Session, camera_ids: list[str] | None = None) -> dic
 
 # What an answer shows of a camera, as plain columns: a list reads rows of these, not ORM objects.
 OUT_COLUMNS = (Camera.id, *(getattr(Camera, name) for name in FIELDS), Camera.stream_credentials)
+_latest_scene = (
+    select(SceneVersion.camera_id, func.max(SceneVersion.version).label("version"))
+    .group_by(SceneVersion.camera_id)
+    .subquery()
+)
+_heartbeat = aliased(CameraHealth, name="heartbeat")
+# One row per camera with everything its answer needs (out_fields): one query for a whole list.
+# Add filters, order and paging.
+ANSWER_ROWS = (
+    select(*OUT_COLUMNS, _latest_scene.c.version.label("scene_version"), _heartbeat)
+    .outerjoin(_latest_scene, _latest_scene.c.camera_id == Camera.id)
+    .outerjoin(_heartbeat, _heartbeat.camera_id == Camera.id)
+)
 
 
 @lru_cache(maxsize=4096)
@@ -109,26 +121,24 @@ def _shown(url: str | None, has_credentials: bool) -> str | None:
     return redact(shown) if shown else None
 
 
-def out_fields(
-    row: Mapping[str, Any],
-    scene_version: int | None,
-    health: CameraHealth | None,
-    settings: Settings,
-    now: datetime,
-) -> dict[str, Any]:
-    """A row of OUT_COLUMNS as a CameraOut dict, for validating many at once."""
-    values = dict(row)
+def out_fields(values: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
+    """A row of ANSWER_ROWS as a dict, made a CameraOut dict (in place)."""
     has = crypto.credential_names(settings, values.pop("stream_credentials"))
     # redact() as well: rows written before credentials were split out may hold some.
     values["stream_main"] = _shown(values["stream_main"], "main" in has)
     values["stream_sub"] = _shown(values["stream_sub"], "sub" in has)
     values["stream_credentials_set"] = bool(has)
-    values["scene_version"] = scene_version
     values["verification_lapsed"] = lapsed(
         values["kind"], values["verification_valid_until"], now.date()
     )
-    values["health"] = derive(health, settings, now)[0]
+    values["health"] = derive(values.pop("heartbeat"), settings, now)[0]
     return values
+
+
+def answers(result: Result[Any], settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    """Every row of an ANSWER_ROWS result as a CameraOut dict, for validating all at once."""
+    keys = list(result.keys())
+    return [out_fields(dict(zip(keys, row, strict=True)), settings, now) for row in result]
 
 
 def camera_out(
@@ -139,8 +149,8 @@ def camera_out(
     now: datetime | None = None,
 ) -> CameraOut:
     row = {col.key: getattr(cam, col.key) for col in OUT_COLUMNS}
-    fields = out_fields(row, scene_version, health, settings, now or datetime.now(UTC))
-    return CameraOut.model_validate(fields)
+    row.update(scene_version=scene_version, heartbeat=health)
+    return CameraOut.model_validate(out_fields(row, settings, now or datetime.now(UTC)))
 
 
 def snapshot(cam: Camera, settings: Settings) -> dict[str, Any]:

@@ -84,8 +84,8 @@ class CameraFilters:
     ] = None
 
     def statement(self, today: Any) -> Select[Any]:
-        """The matching cameras' answer columns (catalog.OUT_COLUMNS), by id."""
-        stmt = select(*catalog.OUT_COLUMNS)
+        """The matching cameras' answer rows (catalog.ANSWER_ROWS), by id."""
+        stmt = catalog.ANSWER_ROWS
         if self.kind:
             stmt = stmt.where(Camera.kind == self.kind.value)
         if self.district:
@@ -126,28 +126,18 @@ def _select(
     now = datetime.now(UTC)
     stmt = filters.statement(now.date())
     if filters.health is None and limit is not None:
-        cams = session.execute(stmt.limit(limit).offset(offset)).mappings().all()
+        outs = catalog.answers(session.execute(stmt.limit(limit).offset(offset)), settings, now)
         # A page that is neither full nor past the end holds the last match: no count needed.
-        if len(cams) < limit and (cams or offset == 0):
-            total = offset + len(cams)
+        if len(outs) < limit and (outs or offset == 0):
+            total = offset + len(outs)
         else:
             total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    else:
-        # Health is derived from the clock, not stored: filter after deriving it.
-        cams = session.execute(stmt).mappings().all()
-        total = None
-    ids = [c["id"] for c in cams]
-    health = health_rows(session, ids)
-    versions = catalog.scene_versions(session, ids)
-    outs = [
-        catalog.out_fields(c, versions.get(c["id"]), health.get(c["id"]), settings, now)
-        for c in cams
-    ]
-    if total is None:
-        outs = [o for o in outs if filters.health in (None, o["health"])]
-        total = len(outs)
-        outs = outs[offset : offset + limit] if limit is not None else outs
-    return outs, total
+        return outs, total
+    # Health is derived from the clock, not stored: filter after deriving it.
+    outs = catalog.answers(session.execute(stmt), settings, now)
+    outs = [o for o in outs if filters.health in (None, o["health"])]
+    page = outs[offset : offset + limit] if limit is not None else outs
+    return page, len(outs)
 
 
 @router.get("", response_model=Page[CameraOut], dependencies=[Depends(require(*ANY_ROLE))])
