@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from contract.scene import SceneConfig
 from detectors.archive import (
@@ -23,6 +24,7 @@ from detectors.archive import (
 from detectors.errors import DetectorInputError
 from detectors.replay import ReplaySummary
 from dozor.errors import UserError
+from dozor_cli.cli import app
 from dozor_cli.tables import archive_table
 
 HEADER = "file,camera_id,started_at\n"
@@ -184,3 +186,23 @@ def test_the_summary_table_counts_only_what_this_run_published(archive: Path) ->
     assert "b.avi VLG-ENF-001 2026-03-01T05:00:00Z done before 50 5.0 3" in lines
     assert "c.mp4 VLG-ENF-001 2026-03-01T05:00:00Z failed - - -" in lines
     assert "published by this run 100 2" in lines
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["manifest.csv", "--camera", "VLG-ENF-001"], "a manifest names each file's camera"),
+        (["manifest.csv", "--started-at", "2026-03-01T05:00:00Z"], "--started-at goes with a"),
+        (["."], "--camera is required: every file of a directory is one camera"),
+        (["a.mp4"], "--camera is required to replay a file"),
+        (["a.mp4", "--camera", "VLG-ENF-001", "--started-at", "8:00"], "is not an ISO 8601"),
+    ],
+)
+def test_the_command_refuses_options_that_do_not_fit_the_input(
+    archive: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    _manifest(archive, "a.mp4,VLG-ENF-001,2026-03-01T05:00:00Z\n")
+    monkeypatch.chdir(archive)
+    result = CliRunner().invoke(app, ["replay", *args])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and message in result.output

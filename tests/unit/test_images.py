@@ -6,7 +6,16 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "torchvision", "ultralytics", "cv2", "av", "onnxruntime", "rapidocr_onnxruntime")
+HEAVY = (
+    "torch",
+    "torchvision",
+    "ultralytics",
+    "cv2",
+    "av",
+    "onnxruntime",
+    "rapidocr_onnxruntime",
+    "ray",
+)
 
 
 def test_core_dependencies_leave_the_detector_stack_to_its_extra() -> None:
