@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
@@ -53,7 +53,7 @@ def replay_dead_letters(
     stop = stop or threading.Event()
     stats = ReplayStats()
     consumer = consumer_factory(settings, REPLAY_GROUP, topics.EVENTS_DLQ)
-    producer: KafkaProducer = bus.producer(settings)
+    producer = bus.producer(settings)
     last = time.monotonic()
     try:
         while not stop.is_set():
@@ -74,7 +74,7 @@ def replay_dead_letters(
 
 
 def _resend(
-    producer: KafkaProducer, record: ConsumerRecord, group: str | None, stats: ReplayStats
+    producer: bus.Producer, record: ConsumerRecord, group: str | None, stats: ReplayStats
 ) -> None:
     headers = headers_of(record)
     origin = headers.get("origin", "").rsplit("/", 2)[0]
@@ -86,7 +86,7 @@ def _resend(
         key=record.key,
         value=record.value,
         headers=[("dlq_replayed_from", headers.get("origin", "").encode())],
-    ).get(timeout=30)
+    )
     stats.replayed += 1
     stats.by_topic[origin] = stats.by_topic.get(origin, 0) + 1
     log.info("replayed to %s: %s", origin, headers.get("dlq_reason", ""))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from kafka import KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from minio.error import S3Error
 from pydantic import ValidationError
@@ -88,7 +87,7 @@ class EnforcementConsumer:
         cases: CaseBook,
         store: ObjectStore | None = None,
         verifier: Verifier | None = None,
-        producer: KafkaProducer | None = None,
+        producer: bus.Producer | None = None,
         delivery: CaseDelivery | None = None,
         group_id: str | None = None,
     ) -> None:
@@ -106,7 +105,7 @@ class EnforcementConsumer:
             self.group_id = group_id
 
     @property
-    def producer(self) -> KafkaProducer:
+    def producer(self) -> bus.Producer:
         if self._producer is None:
             self._producer = bus.producer(self.settings)
         return self._producer
@@ -236,7 +235,7 @@ class EnforcementConsumer:
                 ("enforceable", b"true" if row.enforceable else b"false"),
                 ("schema_version", Case.model_fields["schema_version"].default.encode()),
             ],
-        ).get(timeout=30)
+        )
         self._update(row.id, published_at=datetime.now(UTC))
 
     def _update(self, case_id: str, add_attempts: int = 0, **values: object) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from kafka import KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
 
@@ -50,7 +49,7 @@ class EvidenceConsumer:
         settings: Settings,
         store: ObjectStore | None = None,
         signer: Signer | None = None,
-        producer: KafkaProducer | None = None,
+        producer: bus.Producer | None = None,
     ) -> None:
         self.settings = settings
         self.store = store or ObjectStore(settings)
@@ -58,7 +57,7 @@ class EvidenceConsumer:
         self._producer = producer
 
     @property
-    def producer(self) -> KafkaProducer:
+    def producer(self) -> bus.Producer:
         if self._producer is None:
             self._producer = bus.producer(self.settings)
         return self._producer
@@ -106,7 +105,7 @@ class EvidenceConsumer:
             key=topics.key_for(event.subject),
             value=signed.model_dump_json().encode(),
             headers=[("schema_version", SIGNED_EVENT_SCHEMA_VERSION.encode())],
-        ).get(timeout=30)
+        )
 
     def handle(self, record: ConsumerRecord) -> str:
         try:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Gauge
@@ -92,7 +92,7 @@ class ConsumerLoop:
         topic_names: tuple[str, ...] | None = None,
         *,
         consumer_factory: Callable[..., KafkaConsumer] = bus.consumer,
-        dlq_producer: KafkaProducer | None = None,
+        dlq_producer: bus.Producer | None = None,
         max_backoff_s: float | None = None,
     ) -> None:
         self.settings = settings
@@ -115,7 +115,7 @@ class ConsumerLoop:
                 ("dlq_group", self.handler.group_id.encode()),
                 ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ],
-        ).get(timeout=30)
+        )
         self.stats.dead_lettered += 1
         HANDLED.labels(self.handler.group_id, "dead_lettered").inc()
         log.warning(

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import logging
 
-from kafka import KafkaProducer
-
 from contract import topics
 from contract.events import DetectionEvent
+from dozor.bus import Producer
 from evidence.signing import Signer, sign_event
 
 log = logging.getLogger(__name__)
 
 
 class EventPublisher:
-    def __init__(self, producer: KafkaProducer, signer: Signer, timeout_s: float = 30.0) -> None:
+    def __init__(self, producer: Producer, signer: Signer, timeout_s: float = 30.0) -> None:
         self.producer = producer
         self.signer = signer
         self.timeout_s = timeout_s
@@ -30,7 +29,8 @@ class EventPublisher:
             value=event.model_dump_json().encode(),
             # CloudEvents Kafka binding, structured mode: the value is the whole event.
             headers=[("content-type", b"application/cloudevents+json")],
-        ).get(timeout=self.timeout_s)
+            timeout_s=self.timeout_s,
+        )
         log.info(
             "published %s",
             event.type.value,
@@ -43,5 +43,4 @@ class EventPublisher:
         )
 
     def close(self) -> None:
-        self.producer.flush(self.timeout_s)
         self.producer.close(self.timeout_s)

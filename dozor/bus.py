@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.producer.future import RecordMetadata
 
 from contract import topics
 from dozor.settings import Settings
@@ -68,16 +70,68 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> None:
         admin.close()
 
 
-def producer(settings: Settings) -> KafkaProducer:
+class Producer:
+    """A KafkaProducer that is replaced after a failed send.
+
+    kafka-python's idempotent producer stays failed for good once a produce request ends in
+    an error it does not expect (seen when a broker's storage reset a connection and the
+    broker answered UNKNOWN_SERVER_ERROR): every later send is aborted at once, so a
+    consumer or worker holding it would retry in vain until its messages were dead-lettered.
+    After any failed send the instance is closed and the next send starts a fresh one; the
+    caller retries the message as before, and readers dedupe by event id."""
+
+    def __init__(self, make: Callable[[], KafkaProducer]) -> None:
+        self._make = make
+        self._producer: KafkaProducer | None = None
+
+    def _current(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = self._make()
+        return self._producer
+
+    def _drop(self, failed: KafkaProducer) -> None:
+        with contextlib.suppress(Exception):
+            failed.close(0)
+        if self._producer is failed:
+            self._producer = None
+            log.warning("Kafka producer failed a send; the next send starts a fresh one")
+
+    def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None = None,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+        timeout_s: float = 30.0,
+    ) -> RecordMetadata:
+        """Send and wait for the acknowledgement (acks=all)."""
+        current = self._current()
+        try:
+            return current.send(topic, key=key, value=value, headers=headers).get(timeout=timeout_s)
+        except KafkaError:
+            self._drop(current)
+            raise
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout_s)
+            self._producer.close(timeout_s)
+            self._producer = None
+
+
+def producer(settings: Settings) -> Producer:
     # Idempotent, acks=all producer: retries cannot duplicate or reorder a camera's events.
-    return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        retries=10,
-        linger_ms=5,
-        client_id=f"dozor-{settings.worker_id}",
-        **security(settings),
+    return Producer(
+        lambda: KafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            retries=10,
+            linger_ms=5,
+            client_id=f"dozor-{settings.worker_id}",
+            **security(settings),
+        )
     )
 
 
@@ -116,4 +170,12 @@ def latest_reader(settings: Settings, topic: str) -> KafkaConsumer:
     return reader
 
 
-__all__ = ["KafkaError", "consumer", "ensure_topics", "latest_reader", "producer", "security"]
+__all__ = [
+    "KafkaError",
+    "Producer",
+    "consumer",
+    "ensure_topics",
+    "latest_reader",
+    "producer",
+    "security",
+]

@@ -206,6 +206,6 @@ def requeue(settings: Settings, rev: EventReview, camera_id: str) -> None:
             key=topics.key_for(camera_id),
             value=json.dumps(rev.held).encode(),
             headers=[("schema_version", SIGNED_EVENT_SCHEMA_VERSION.encode())],
-        ).get(timeout=30)
+        )
     finally:
         producer.close(10)

@@ -36,8 +36,11 @@ def test_published_controller_state_reaches_the_cameras_monitor(stack_env: Setti
                 time=datetime.now(UTC),
             )
             producer.send(
-                topics.SIGNAL_STATE, key=b"TL-0417", value=state.model_dump_json().encode()
-            ).get(timeout=10)
+                topics.SIGNAL_STATE,
+                key=b"TL-0417",
+                value=state.model_dump_json().encode(),
+                timeout_s=10,
+            )
         deadline = time.monotonic() + 20
         reached = 0
         while reached == 0:

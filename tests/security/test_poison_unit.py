@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from consumers.loop import GAVE_UP, ConsumerLoop, permanent_reason
 from contract.events import DetectionEvent
+from dozor.bus import Producer
 from dozor.settings import Settings
 
 TP = TopicPartition("dozor.events", 0)
@@ -103,7 +104,7 @@ def _run(exc: Exception, **settings: Any) -> tuple[ConsumerLoop, Failing, FakeDl
         Settings(consumer_backoff_max_s=0.01, **settings),
         handler,
         consumer_factory=lambda *a: fake,
-        dlq_producer=dlq,  # type: ignore[arg-type]
+        dlq_producer=Producer(lambda: dlq),  # type: ignore[arg-type,return-value]
     )
     stop = threading.Event()
     done = threading.Thread(target=loop.run, args=(stop, 0.5))

@@ -44,7 +44,7 @@ def _send(settings: Settings, events: list[DetectionEvent]) -> None:
         for e in events:
             producer.send(
                 topics.EVENTS, key=topics.key_for(e.subject), value=e.model_dump_json().encode()
-            ).get(timeout=30)
+            )
     finally:
         producer.close(10)
 

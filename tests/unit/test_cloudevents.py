@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract.events import DetectionEvent, EventType, category_of, wire_type
 from detectors.publisher import EventPublisher
+from dozor.bus import Producer
 from evidence.signing import Signer, sign_event
 from registry.schemas import _EVENT_EXAMPLE
 from tests.unit.test_contract import sample_event
@@ -93,7 +94,7 @@ def test_pipeline_events_as_published_are_read_by_the_sdk_kafka_binding() -> Non
     assert published, "the scripted crossing produced no event"
     producer = _Producer()
     signer = Signer(Ed25519PrivateKey.generate())
-    publisher = EventPublisher(producer, signer)  # type: ignore[arg-type]
+    publisher = EventPublisher(Producer(lambda: producer), signer)  # type: ignore[arg-type,return-value]
     for event in published:
         publisher.publish(event)
     for event, sent in zip(published, producer.sent, strict=True):
