@@ -44,10 +44,13 @@ def event_sha256(event: DetectionEvent) -> str:
 
 
 def time_source(event: DetectionEvent) -> str:
-    # Replays date frames from the file's modification time; live workers from their own
-    # (NTP-disciplined) clock when the frame arrived.
+    # Replays date frames from the recording's start as the operator stated it (`dozor replay
+    # --started-at`, an archive manifest) or else the file's modification time; live workers
+    # from their own (NTP-disciplined) clock when the frame arrived.
     if event.data.source_uri.startswith("file:"):
-        return "recording file modification time + frame offset"
+        return (
+            "recording start (stated by the operator, else file modification time) + frame offset"
+        )
     return "detector worker clock (UTC) + frame offset"
 
 

@@ -152,7 +152,7 @@ def test_manifest_carries_what_an_enforcement_centre_checks(signer) -> None:  # 
     assert m.camera.address == "пр. Ленина, 1" and m.gost_code == "C12"
     assert m.certificate.valid_at_event and m.certificate.code_certified
     assert m.event_time.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
-    assert m.time_source.startswith("recording file")
+    assert m.time_source.startswith("recording start")
     assert m.detector.model_sha256 and m.artifacts[0].version_id == "v1"
     assert signed.signature.key_id == signer.key_id
 
