@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -62,9 +61,9 @@ async def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-@dataclass
-class CameraFilters:
-    """Filters shared by the list and the GeoJSON export."""
+class CameraFilters(BaseModel):
+    """Filters shared by the list and the GeoJSON export: a query-parameter model, parsed with
+    the other parameters (as a class dependency it cost a thread-pool hop per request)."""
 
     kind: Annotated[CameraKind | None, Query()] = None
     district: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")] = None
@@ -144,7 +143,7 @@ def _select(
 async def list_cameras(
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
-    filters: Annotated[CameraFilters, Depends()],
+    filters: Annotated[CameraFilters, Query()],
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Response:
@@ -208,7 +207,7 @@ geojson_router = APIRouter(tags=["cameras"])
 def cameras_geojson(
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
-    filters: Annotated[CameraFilters, Depends()],
+    filters: Annotated[CameraFilters, Query()],
 ) -> Response:
     """All matching cameras as a GeoJSON FeatureCollection (points, [lon, lat])."""
     items, _ = _select(session, settings, filters)
