@@ -2,10 +2,12 @@
 
 Usage (from the repo root): python -m bench.engine_bench [--backend openvino] [--frames 96]
     [--clip NAME] [--rounds 2]
-Baseline: ultralytics' `model.track(frame, persist=True)` with the shipped weights
-(DOZOR_MODEL, default the int8 TFLite) frame by frame, as a single-camera script would.
-The engine's OpenVINO / ONNX Runtime backends run the export of the .pt checkpoint rebuilt
-from those weights (--engine-model; its eval results equal the TFLite's).
+Baseline: ultralytics' `model.track(frame, persist=True)` with the reference weights (the
+int8 TFLite) frame by frame, as a single-camera script would.
+The engine is the backend the settings choose (DOZOR_BACKEND, or --backend) on DOZOR_MODEL;
+where that is unset, the OpenVINO / ONNX Runtime backends run the export of the .pt
+checkpoint rebuilt from the reference weights (tests/integration/test_eval_backends.py
+holds its accuracy to the TFLite's).
 Engine: what `dozor replay` runs, `detectors.replay.detected` (the backend chosen by
 --backend, frames detected a few at a time) then the stream's own ByteTrack
 (detectors.tracking.CameraTracker). Both loops get the same decoded 720p frames; rounds
@@ -19,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from bench.pipeline_bench import SHARED, load_frames, media, model_path
+from bench.pipeline_bench import REFERENCE_MODEL, engine_settings, load_frames, media
 from detectors.backends import backend_from_settings
 from detectors.backends.base import TRAFFIC_CLASSES
 from detectors.replay import detected
@@ -31,7 +33,7 @@ from dozor.settings import Settings
 def ultralytics_loop(frames: list[Frame]) -> float:
     from ultralytics import YOLO
 
-    model = YOLO(model_path(), task="detect")  # fresh: its tracker state starts empty
+    model = YOLO(str(REFERENCE_MODEL), task="detect")  # fresh: its tracker state starts empty
     model.predict(frames[0].image, verbose=False)  # load the interpreter outside the clock
     start = time.perf_counter()
     for frame in frames:
@@ -56,23 +58,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", default="dual_carriageway_uk_approaching.mp4")
     parser.add_argument("--frames", type=int, default=96)
-    parser.add_argument("--backend", default="openvino")
+    parser.add_argument("--backend", help="default: DOZOR_BACKEND")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument(
-        "--engine-model",
-        default=str(SHARED / "models" / "yolo11n_from_int8tflite.pt"),
-        help="Checkpoint the engine's backend exports (openvino and onnxruntime need a .pt).",
-    )
     args = parser.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "1")
 
     source, frames = load_frames(media(args.clip), args.frames)
-    engine_model = model_path() if args.backend == "ultralytics" else args.engine_model
-    settings = Settings(model=engine_model, backend=args.backend)
+    settings = engine_settings(**({"backend": args.backend} if args.backend else {}))
     h, w = frames[0].image.shape[:2]
     print(
         f"clip {args.clip}: {len(frames)} frames {w}x{h}; ultralytics on "
-        f"{Path(model_path()).name}, engine on {Path(engine_model).name}"
+        f"{REFERENCE_MODEL.name}, engine ({settings.backend}) on {Path(settings.model).name}"
     )
     base, engine = [], []
     for r in range(args.rounds):
@@ -81,7 +77,7 @@ def main() -> None:
         engine.append(fps)
         print(
             f"round {r + 1}: ultralytics track loop {base[-1]:6.2f} fps, "
-            f"engine ({args.backend}) {engine[-1]:6.2f} fps, {tracked} tracked boxes"
+            f"engine ({settings.backend}) {engine[-1]:6.2f} fps, {tracked} tracked boxes"
         )
     # Best of the rounds for each: background load only ever slows a round down.
     print(f"engine vs ultralytics track loop: {max(engine) / max(base):.2f}x")

@@ -22,11 +22,16 @@ from detectors.backends.ultralytics_yolo import UltralyticsBackend
 from detectors.pipeline import CameraContext, Pipeline
 from detectors.sources import FileSource, Frame
 from detectors.tracking import CameraTracker
+from dozor.settings import Settings
 from dozor.storage import StoredObject, sha256_hex
 from evidence.capture import EvidenceWriter
 from registry.seed import scene_assignments
 
 SHARED = Path(os.environ.get("DOZOR_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+#: Today's engine runs ultralytics on these int8 TFLite weights: the baseline of the ratios.
+REFERENCE_MODEL = SHARED / "models" / "yolo11n_int8.tflite"
+#: The .pt rebuilt from them, which the OpenVINO and ONNX Runtime backends export.
+CHECKPOINT = SHARED / "models" / "yolo11n_from_int8tflite.pt"
 CLIP_CAMERAS = {
     "redlight_cam_platte_chelton.mp4": "VLG-ENF-001",
     "redlight_cam_intersection3.mp4": "VLG-ENF-002",
@@ -40,7 +45,17 @@ def media(name: str) -> Path:
 
 
 def model_path() -> str:
-    return os.environ.get("DOZOR_MODEL", str(SHARED / "models" / "yolo11n_int8.tflite"))
+    return os.environ.get("DOZOR_MODEL", str(REFERENCE_MODEL))
+
+
+def engine_settings(**overrides: object) -> Settings:
+    """The engine the settings choose (DOZOR_BACKEND, DOZOR_MODEL); the shared weights where
+    DOZOR_MODEL is unset: the TFLite for ultralytics, the .pt for the exporting backends."""
+    chosen = Settings(**overrides)  # type: ignore[arg-type]
+    if "model" in chosen.model_fields_set:
+        return chosen
+    default = REFERENCE_MODEL if chosen.backend == "ultralytics" else CHECKPOINT
+    return chosen.model_copy(update={"model": str(default)})
 
 
 class MemoryStore:
