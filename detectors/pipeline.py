@@ -90,6 +90,7 @@ class Pipeline:
         evidence: EvidenceWriter,
         publish: Callable[[DetectionEvent], None],
         worker_id: str,
+        max_failed: int = 16,
     ) -> None:
         self.camera = camera
         self.tracker = tracker
@@ -106,10 +107,19 @@ class Pipeline:
             worker_id=worker_id,
         )
         self.detections = 0
+        self.max_failed = max_failed
+        #: Frames not judged while failed findings were at ``max_failed``.
+        self.paused_frames = 0
 
     def process(self, frame: Frame, boxes: Boxes) -> list[DetectionEvent]:
         """Analyse one frame from the boxes the detector found in it (the caller detects,
         usually for many cameras in one batch); returns the events published meanwhile."""
+        if self.paused:
+            # Each failed finding holds seconds of frames: while S3 or Kafka stays down, judge
+            # nothing new, so memory stays bounded and what was found is kept; the frames
+            # skipped meanwhile are counted, like a stream's dropped frames.
+            self.paused_frames += 1
+            return self._publish_ready(frame)
         detections = self.tracker.update(boxes, frame.image)
         self.detections += len(detections)
         self.ring.add(frame, detections)
@@ -121,6 +131,11 @@ class Pipeline:
             wanted = max([*finding.evidence_frames.values(), clip_end])
             self.pending.append(_Pending(finding, track, min(wanted, limit)))
         return self._publish_ready(frame)
+
+    @property
+    def paused(self) -> bool:
+        """Too many findings failed to publish: analysis waits until they are out."""
+        return sum(1 for item in self.pending if item.failures) >= self.max_failed
 
     def flush(self) -> list[DetectionEvent]:
         """End of stream: publish what is pending with the frames there are."""

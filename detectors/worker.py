@@ -47,6 +47,7 @@ from detectors.worker_metrics import (
     EVENTS,
     FRAMES_ANALYSED,
     LEASES,
+    PENDING_FINDINGS,
     STAGE,
     forget_camera,
 )
@@ -104,6 +105,11 @@ def analyse(
             run.errors += 1
             run.last_error = f"analysis failed: {type(exc).__name__}: {exc}"[:500]
             log.exception("analysis failed", extra={"camera_id": run.camera_id})
+        if run.pipeline.paused:
+            run.last_error = (
+                f"analysis paused: {len(run.pipeline.pending)} findings wait for S3/Kafka"
+            )
+        PENDING_FINDINGS.labels(run.camera_id).set(len(run.pipeline.pending))
         run.analysed += 1
         run.inference_s += (inferred - start) / len(ready)
         FRAMES_ANALYSED.labels(run.camera_id).inc()
@@ -238,7 +244,14 @@ class Worker:
         def publish(event: DetectionEvent, camera_id: str = lease.camera_id) -> None:
             self._publish(camera_id, event)
 
-        pipeline = Pipeline(camera, tracker, self.evidence, publish, self.worker_id)
+        pipeline = Pipeline(
+            camera,
+            tracker,
+            self.evidence,
+            publish,
+            self.worker_id,
+            max_failed=self.settings.max_failed_findings,
+        )
         self.signal_feed.feed.attach(lease.camera_id, pipeline.judge.signals)
         run = CameraRun(
             lease, claimed.deadline, source, tracker, pipeline, lost_at=lease.stream_lost_at

@@ -16,6 +16,9 @@ EVENTS = Counter("dozor_worker_events_published_total", "Events published", ["ty
 QUEUE_DEPTH = Gauge("dozor_worker_queue_depth", "Decoded frames waiting", ["camera"])
 LAST_FRAME = Gauge("dozor_worker_last_frame_timestamp_seconds", "Last frame (UTC)", ["camera"])
 STREAM_UP = Gauge("dozor_worker_stream_up", "1 while frames arrive", ["camera"])
+PENDING_FINDINGS = Gauge(
+    "dozor_worker_pending_findings", "Findings not yet published (evidence or event)", ["camera"]
+)
 LEASES = Gauge("dozor_worker_leases", "Cameras held")
 STAGE = Histogram(
     "dozor_worker_stage_seconds",
@@ -30,6 +33,7 @@ _PER_CAMERA = (
     FRAMES_DECODED,
     FRAMES_ANALYSED,
     FRAMES_DROPPED,
+    PENDING_FINDINGS,
     STREAM_ERRORS,
     QUEUE_DEPTH,
     LAST_FRAME,

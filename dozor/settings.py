@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     s3_bucket: str = "evidence"
+    s3_connect_timeout_s: float = Field(5.0, gt=0, description="Connecting to S3.")
+    s3_read_timeout_s: float = Field(
+        30.0, gt=0, description="Waiting for S3's answer (an evidence clip is ~1 MB)."
+    )
+    s3_retries: int = Field(3, ge=0, description="Tries of an S3 call after a timeout or 5xx.")
     presign_ttl_s: int = Field(300, gt=0, le=7 * 24 * 3600)
     evidence_retention_days: int = Field(
         1825, ge=1, description="Object-lock retention of every evidence object and manifest."
@@ -140,6 +145,12 @@ class Settings(BaseSettings):
     consumer_backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between tries.")
     lease_ttl_s: float = Field(15.0, gt=0, description="A dead worker's cameras move after this.")
     heartbeat_interval_s: float = Field(10.0, gt=0)
+    max_failed_findings: int = Field(
+        16,
+        ge=1,
+        description="Findings of one camera that failed to publish (S3 or Kafka down) before "
+        "its analysis pauses until they are out; each holds seconds of frames in memory.",
+    )
     stream_open_timeout_s: float = Field(5.0, gt=0)
     stream_read_timeout_s: float = Field(5.0, gt=0)
     stream_backoff_initial_s: float = Field(0.5, gt=0)

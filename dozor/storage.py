@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED
 from minio.error import S3Error
@@ -25,12 +27,26 @@ MISSING_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchVersion"})
 
 
 def s3_client(settings: Settings) -> Minio:
+    # minio's own pool waits five minutes per read and retries five times: a hung S3 would
+    # hold a camera's analysis or a consumer's partition for half an hour per call.
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(
+            connect=settings.s3_connect_timeout_s, read=settings.s3_read_timeout_s
+        ),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=certifi.where(),
+        retries=urllib3.Retry(
+            total=settings.s3_retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+        ),
+    )
     return Minio(
         settings.s3_endpoint,
         access_key=settings.s3_access_key,
         secret_key=settings.s3_secret_key.get_secret_value(),
         secure=settings.s3_secure,
         region=settings.s3_region,
+        http_client=http,
     )
 
 

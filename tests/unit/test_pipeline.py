@@ -145,3 +145,19 @@ def test_flush_publishes_what_is_still_waiting_for_after_frames() -> None:
     assert published == [] and len(p.pending) == 1
     assert [e.type for e in p.flush()] == [EventType.RED_LIGHT]
     assert p.pending == []
+
+
+def test_failed_findings_at_the_cap_pause_analysis_until_they_are_out() -> None:
+    store, published = FlakyStore(failures=1000), []
+    p, detector = pipeline(store, published)
+    p.max_failed = 1
+    run((p, detector), 60)  # the finding is ready after ~2 s, then fails
+    assert p.paused and len(p.pending) == 1
+    judged, paused = p.detections, p.paused_frames
+    run((p, detector), 60)
+    # Nothing new is judged (memory stays bounded), the finding is still tried.
+    assert p.detections == judged and p.paused_frames == paused + 60
+    store.failures = 0
+    run((p, detector), 300)  # the next try after the backoff succeeds
+    assert [e.type for e in published] == [EventType.RED_LIGHT]
+    assert not p.paused and p.detections > judged
