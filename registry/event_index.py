@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contract.events import DetectionEvent
 from registry.models import EventRecord
+from registry.paging import page_total
 
 
 def hold_event_lock(session: Session, event_id: str) -> None:
@@ -71,6 +73,19 @@ def _filtered(
     return stmt
 
 
+# What a list of events shows (EventSummary): not the payload, the bulk of each row.
+SUMMARY_COLUMNS = (
+    EventRecord.id,
+    EventRecord.camera_id,
+    EventRecord.type,
+    EventRecord.category,
+    EventRecord.gost_code,
+    EventRecord.time,
+    EventRecord.scene_version,
+    EventRecord.confidence,
+)
+
+
 def query_events(
     session: Session,
     *,
@@ -80,14 +95,13 @@ def query_events(
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[EventRecord], int]:
-    total = session.scalar(
-        _filtered(select(func.count(EventRecord.id)), camera_id, type_, since, until)
-    )
-    rows = session.scalars(
-        _filtered(select(EventRecord), camera_id, type_, since, until)
+) -> tuple[list[Row[Any]], int]:
+    """A page of matching events as rows of SUMMARY_COLUMNS, newest first, and how many match."""
+    rows = session.execute(
+        _filtered(select(*SUMMARY_COLUMNS), camera_id, type_, since, until)
         .order_by(EventRecord.time.desc(), EventRecord.id)
         .limit(limit)
         .offset(offset)
     ).all()
-    return list(rows), int(total or 0)
+    count = _filtered(select(func.count(EventRecord.id)), camera_id, type_, since, until)
+    return list(rows), page_total(len(rows), limit, offset, lambda: session.scalar(count) or 0)

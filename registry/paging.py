@@ -6,7 +6,7 @@ Bounded so that no value reaches the database that it cannot hold (SQLite's and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -19,6 +19,12 @@ MAX_OFFSET = 1_000_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+
+
+def page_total(shown: int, limit: int, offset: int, count: Callable[[], int]) -> int:
+    """How many items match in all: without asking ``count`` when the page shows the last one
+    (it is not full, and not past the end)."""
+    return offset + shown if shown < limit and (shown or offset == 0) else count()
 
 
 def page_response(

@@ -21,7 +21,7 @@ from registry.auth import ANY_HUMAN, ANY_ROLE, Role, require
 from registry.deps import db
 from registry.health import derive, health_rows, record_heartbeat
 from registry.models import Camera, CameraHealth, EventRecord
-from registry.paging import Limit, Offset, page_response
+from registry.paging import Limit, Offset, page_response, page_total
 from registry.schemas import (
     CAMERA_ID_PATTERN,
     CameraCreate,
@@ -126,11 +126,12 @@ def _select(
     stmt = filters.statement(now.date())
     if filters.health is None and limit is not None:
         outs = catalog.answers(session.execute(stmt.limit(limit).offset(offset)), settings, now)
-        # A page that is neither full nor past the end holds the last match: no count needed.
-        if len(outs) < limit and (outs or offset == 0):
-            total = offset + len(outs)
-        else:
-            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        total = page_total(
+            len(outs),
+            limit,
+            offset,
+            lambda: session.scalar(select(func.count()).select_from(stmt.subquery())) or 0,
+        )
         return outs, total
     # Health is derived from the clock, not stored: filter after deriving it.
     outs = catalog.answers(session.execute(stmt), settings, now)

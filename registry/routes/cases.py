@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from contract.cases import Case, CaseEvidence, CaseManifest
@@ -15,7 +16,7 @@ from dozor.storage import ObjectStore
 from registry.auth import EVIDENCE_READERS, Role, require
 from registry.deps import db, store
 from registry.models import CaseRecord
-from registry.paging import Limit, Offset
+from registry.paging import Limit, Offset, page_response, page_total
 from registry.schemas import Page
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -56,8 +57,28 @@ class CaseSummary(BaseModel):
     last_error: str | None
 
 
+# What a list of cases shows: not the payload, the bulk of each row.
+_SUMMARY_COLUMNS = tuple(getattr(CaseRecord, name) for name in CaseSummary.model_fields)
+
+
+def _find_cases(
+    session: Session, where: list[ColumnElement[bool]], limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    result = session.execute(
+        select(*_SUMMARY_COLUMNS)
+        .where(*where)
+        .order_by(CaseRecord.created_at.desc(), CaseRecord.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    keys = list(result.keys())
+    items = [dict(zip(keys, row, strict=True)) for row in result]
+    count = select(func.count(CaseRecord.id)).where(*where)
+    return items, page_total(len(items), limit, offset, lambda: session.scalar(count) or 0)
+
+
 @router.get("", response_model=Page[CaseSummary])
-def list_cases(
+async def list_cases(
     session: Annotated[Session, Depends(db)],
     _role: Annotated[Role, Depends(_readers)],
     camera_id: Annotated[str | None, Query(max_length=32)] = None,
@@ -65,8 +86,8 @@ def list_cases(
     delivered: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[CaseSummary]:
-    where = []
+) -> Response:
+    where: list[ColumnElement[bool]] = []
     if camera_id:
         where.append(CaseRecord.camera_id == camera_id)
     if enforceable is not None:
@@ -75,16 +96,9 @@ def list_cases(
         where.append(
             CaseRecord.delivered_at.is_not(None) if delivered else CaseRecord.delivered_at.is_(None)
         )
-    total = session.scalar(select(func.count(CaseRecord.id)).where(*where)) or 0
-    rows = session.scalars(
-        select(CaseRecord)
-        .where(*where)
-        .order_by(CaseRecord.created_at.desc(), CaseRecord.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = [CaseSummary.model_validate(r, from_attributes=True) for r in rows]
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
+    items, total = await run_in_threadpool(_find_cases, session, where, limit, offset)
+    return page_response(CaseSummary, items, total, limit, offset)
 
 
 @router.get("/{case_id}", response_model=Case)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from contract.events import DetectionEvent, EventType
@@ -15,7 +17,7 @@ from registry.db import as_utc
 from registry.deps import db, store
 from registry.event_index import query_events
 from registry.models import EventRecord
-from registry.paging import Limit, Offset
+from registry.paging import Limit, Offset, page_response
 from registry.schemas import EventDetail, EventSummary, EvidenceLink, Page
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -30,7 +32,7 @@ def for_role(event: DetectionEvent, role: Role) -> DetectionEvent:
     return event.model_copy(update={"data": event.data.model_copy(update={"measured": measured})})
 
 
-def summary(row: EventRecord) -> EventSummary:
+def summary(row: EventRecord | Row[Any]) -> EventSummary:
     return EventSummary(
         id=row.id,
         camera_id=row.camera_id,
@@ -44,7 +46,7 @@ def summary(row: EventRecord) -> EventSummary:
 
 
 @router.get("", response_model=Page[EventSummary])
-def list_events(
+async def list_events(
     session: Annotated[Session, Depends(db)],
     _role: Annotated[Role, Depends(require(*ANY_HUMAN))],
     camera_id: Annotated[str | None, Query(max_length=32)] = None,
@@ -53,8 +55,10 @@ def list_events(
     until: datetime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[EventSummary]:
-    rows, total = query_events(
+) -> Response:
+    # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
+    rows, total = await run_in_threadpool(
+        query_events,
         session,
         camera_id=camera_id,
         type_=type.value if type else None,
@@ -63,7 +67,7 @@ def list_events(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[summary(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_response(EventSummary, [summary(r) for r in rows], total, limit, offset)
 
 
 @router.get("/{event_id}", response_model=EventDetail)

@@ -1,4 +1,5 @@
-"""The list endpoints' shortcuts: credential names without their values, pages serialised once."""
+"""The list endpoints' shortcuts: credential names without their values, counts only when
+needed, pages serialised once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from dozor.errors import UserError
 from dozor.settings import Settings
 from registry import crypto
-from registry.paging import page_response
+from registry.paging import page_response, page_total
 
 
 def test_credential_names_are_names_only_and_decrypted_once(tmp_path: Path) -> None:
@@ -52,3 +53,14 @@ def test_page_response_validates_and_serialises_once() -> None:
     }
     with pytest.raises(ValidationError):
         page_response(Item, [{"id": "a"}], 1, 1, 0)
+
+
+def test_page_total_counts_only_when_the_page_cannot_tell() -> None:
+    def never() -> int:
+        raise AssertionError("counted")
+
+    assert page_total(7, 50, 0, never) == 7  # not full: the last match is on it
+    assert page_total(7, 50, 100, never) == 107
+    assert page_total(0, 50, 0, never) == 0  # nothing matches
+    assert page_total(50, 50, 0, lambda: 120) == 120  # full: more may follow
+    assert page_total(0, 50, 200, lambda: 120) == 120  # past the end: the page cannot tell
