@@ -14,6 +14,7 @@ from contract.events import (
     DetectionEvent,
     DetectorInfo,
     EventData,
+    EvidenceRef,
     EvidenceRole,
     TrackPoint,
     category_of,
@@ -23,12 +24,13 @@ from contract.scene import SceneConfig
 from detectors.backends.base import Boxes, Tracker
 from detectors.frame_ring import BufferedFrame, FrameRing
 from detectors.judge import Judge
+from detectors.outbox import Outbox
 from detectors.rules import Finding
 from detectors.sources import Frame
 from detectors.tracks import Track
 from dozor import __version__
 from dozor.backoff import backoff_cap
-from evidence.capture import EvidenceWriter
+from evidence.capture import EvidenceWriter, Rendering
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,10 @@ class _Pending:
     # frames the rule chose even when the ring has moved on.
     frames: dict[EvidenceRole, BufferedFrame] | None = None
     window: list[BufferedFrame] | None = None
+    # Once rendered, the frames are let go: the event (all but its evidence references)
+    # and the encoded evidence are all a retry needs.
+    draft: DetectionEvent | None = None
+    rendering: Rendering | None = None
     failures: int = 0
     next_try_s: float = 0.0  # stream time before which a failed finding is not retried
 
@@ -73,6 +79,10 @@ def finding_id(camera: CameraContext, model_sha256: str, finding: Finding) -> st
         finding.track_id,
         finding.frame_index,
     )
+
+
+def with_evidence(draft: DetectionEvent, refs: list[EvidenceRef]) -> DetectionEvent:
+    return draft.model_copy(update={"data": draft.data.model_copy(update={"evidence": refs})})
 
 
 class Pipeline:
@@ -91,6 +101,7 @@ class Pipeline:
         publish: Callable[[DetectionEvent], None],
         worker_id: str,
         max_failed: int = 16,
+        outbox: Outbox | None = None,
     ) -> None:
         self.camera = camera
         self.tracker = tracker
@@ -108,6 +119,7 @@ class Pipeline:
         )
         self.detections = 0
         self.max_failed = max_failed
+        self.outbox = outbox
         #: Frames not judged while failed findings were at ``max_failed``.
         self.paused_frames = 0
 
@@ -147,18 +159,25 @@ class Pipeline:
         A finding leaves ``pending`` only once its event is published: when S3 or Kafka
         fails, the exception goes to the caller and the finding is tried again with the
         next frame (same id, same evidence), so an outage delays events but loses none.
-        Retries back off exponentially in stream time: rebuilding evidence on every frame
-        would stall the camera's analysis while S3 is down.
+        Its evidence is rendered once and, for live cameras, kept in the outbox until the
+        event is out, so even a worker killed meanwhile loses none (detectors/outbox.py).
+        Retries back off exponentially in stream time: storing on every frame would stall
+        the camera's analysis while S3 is down.
         """
         events = []
         now = current.offset_s if current is not None else None
         for item in self.pending[:]:
             if current is not None and (item.ready_at > current.index or item.next_try_s > now):
                 continue
-            if item.frames is None or item.window is None:
+            if item.rendering is None and (item.frames is None or item.window is None):
                 item.frames, item.window = self._evidence_frames(item.finding)
             try:
-                event = self._event(item, item.frames, item.window)
+                if item.draft is None or item.rendering is None:
+                    item.draft, item.rendering = self._render(item)
+                    item.frames = item.window = None
+                    if self.outbox is not None:
+                        self.outbox.put(item.draft, item.rendering)
+                event = with_evidence(item.draft, self.evidence.put(item.rendering))
                 self.publish(event)
             except Exception:
                 item.failures += 1
@@ -166,6 +185,8 @@ class Pipeline:
                 item.next_try_s = (now or 0.0) + backoff
                 raise
             self.pending.remove(item)
+            if self.outbox is not None:
+                self.outbox.remove(event)
             events.append(event)
         return events
 
@@ -180,27 +201,24 @@ class Pipeline:
         )
         return {EvidenceRole(role): self.ring.nearest(i) for role, i in chosen.items()}, window
 
-    def _event(
-        self,
-        item: _Pending,
-        frames: dict[EvidenceRole, BufferedFrame],
-        window: list[BufferedFrame],
-    ) -> DetectionEvent:
+    def _render(self, item: _Pending) -> tuple[DetectionEvent, Rendering]:
+        """The event without its evidence references, and its evidence encoded."""
         finding, track, cam = item.finding, item.track, self.camera
+        assert item.frames is not None and item.window is not None
         eid = finding_id(cam, self.detector_info.model_sha256, finding)
-        captured = self.evidence.capture(
+        rendering = self.evidence.render(
             key_prefix=f"{cam.camera_id}/{cam.started_at:%Y/%m/%d}/{eid}",
             scene=cam.scene,
             caption=f"{cam.camera_id} {finding.type.value} {finding.gost_code or ''} "
             f"track {finding.track_id} t={finding.offset_s:.2f}s",
             track_id=finding.track_id,
-            frames=frames,
+            frames=item.frames,
             event_type=finding.type,
-            window=window,
+            window=item.window,
             fps=cam.fps,
             fallback_box=track.last.detection.bbox if track else None,
         )
-        return DetectionEvent(
+        draft = DetectionEvent(
             id=eid,
             source=f"dozor://detector/{self.detector_info.worker_id}",
             type=finding.type,
@@ -217,12 +235,12 @@ class Pipeline:
                 offset_s=finding.offset_s,
                 track=self._proof(track, finding.offset_s) if track else [],
                 params=finding.params,
-                measured={**finding.measured, **captured.measured},
-                evidence=captured.refs,
+                measured={**finding.measured, **rendering.measured},
                 detector=self.detector_info,
                 source_uri=cam.source_uri,
             ),
         )
+        return draft, rendering
 
     @staticmethod
     def _proof(track: Track, at_s: float) -> list[TrackPoint]:

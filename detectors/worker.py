@@ -35,7 +35,8 @@ from detectors.boundary import RegistryLink
 from detectors.camera_run import CameraRun, LeaseLost
 from detectors.health_report import HealthReporter
 from detectors.lease_keeper import Claimed, LeaseKeeper
-from detectors.pipeline import CameraContext, Pipeline
+from detectors.outbox import Outbox
+from detectors.pipeline import CameraContext, Pipeline, with_evidence
 from detectors.publisher import EventPublisher
 from detectors.signal_feed import SignalFeed, SignalFeedReader
 from detectors.sources import LiveSource
@@ -164,6 +165,9 @@ class Worker:
             bus.producer(s), load_detector_signer(s), timeout_s=self.keeper.fence_s
         )
         self.signal_feed = SignalFeedReader(s, SignalFeed())
+        self.outbox = Outbox(s.state_dir / "outbox" / self.worker_id)
+        # What a previous run of this worker found but could not publish before it died.
+        self.leftovers = list(self.outbox.entries())
         if s.worker_metrics_port:
             start_http_server(s.worker_metrics_port, addr=s.api_host)
         log.info(
@@ -186,6 +190,7 @@ class Worker:
                     self._drop(run, "lease lost")
                 if now >= next_beat:
                     self.health.report(list(self.runs.values()))
+                    self._publish_leftovers()
                     next_beat = now + s.heartbeat_interval_s
                 if not analysed:
                     stop.wait(0.005)
@@ -204,6 +209,8 @@ class Worker:
                     run.pipeline.flush()
                 except LeaseLost:
                     run.fenced = True
+                except Exception:  # S3 or Kafka down: the outbox keeps it for the next start
+                    log.exception("pending findings kept", extra={"camera_id": run.camera_id})
             run.source.stop()
         self.publisher.close()
         self.signal_feed.close()
@@ -251,6 +258,7 @@ class Worker:
             publish,
             self.worker_id,
             max_failed=self.settings.max_failed_findings,
+            outbox=self.outbox,
         )
         self.signal_feed.feed.attach(lease.camera_id, pipeline.judge.signals)
         run = CameraRun(
@@ -277,6 +285,26 @@ class Worker:
         LEASES.set(len(self.runs))
 
     # -- publishing --------------------------------------------------------------------
+
+    def _publish_leftovers(self) -> None:
+        """Publish what a previous run left in the outbox. No lease fence: each event is from
+        that run's own lease (the evidence consumer checks the lease history at its time),
+        and its id cannot come from any other worker."""
+        for draft, rendering in self.leftovers[:]:
+            try:
+                event = with_evidence(draft, self.evidence.put(rendering))
+                self.publisher.publish(event)
+            except Exception:  # still down: tried again at the next heartbeat
+                log.exception("outbox: not published yet", extra={"event_id": draft.id})
+                return
+            self.outbox.remove(event)
+            self.leftovers.remove((draft, rendering))
+            self.events += 1
+            EVENTS.labels(event.type.value).inc()
+            log.info(
+                "outbox: published a finding of a previous run",
+                extra={"camera_id": event.subject, "event_id": event.id},
+            )
 
     def _publish(self, camera_id: str, event: DetectionEvent) -> None:
         if not self.keeper.may_publish(self.runs.get(camera_id)):

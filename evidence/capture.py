@@ -1,8 +1,9 @@
 """Evidence capture: photos chosen by the rule, close-ups, the plate and a short clip, in S3.
 
-Everything is stored before the event is published, so an event never points at media
-that does not exist yet. The clip is H.264 in MP4 (yuv420p, even size, moov atom first),
-the one combination that every ordinary browser plays.
+Evidence is first rendered (encoded, in memory), then stored, all before the event is
+published, so an event never points at media that does not exist yet. The clip is H.264 in
+MP4 (yuv420p, even size, moov atom first), the one combination that every ordinary browser
+plays.
 """
 
 from __future__ import annotations
@@ -131,8 +132,22 @@ def with_min_photos(
 
 
 @dataclass(frozen=True)
-class Captured:
-    refs: list[EvidenceRef]
+class RenderedObject:
+    """One evidence object, encoded and named, not stored yet."""
+
+    key: str
+    role: EvidenceRole
+    data: bytes
+    content_type: str
+    frame_index: int
+
+
+@dataclass
+class Rendering:
+    """An event's evidence, encoded: a few hundred kilobytes instead of seconds of raw
+    frames, so a finding that waits for S3 holds little memory and fits a local outbox."""
+
+    objects: list[RenderedObject]
     #: Additions to the event's measured values (the plate reading).
     measured: dict[str, float | str] = field(default_factory=dict)
 
@@ -153,42 +168,22 @@ class EvidenceWriter:
         self.clip_max_width = clip_max_width
         self.plate_reader = plate_reader
 
-    def _put(
-        self, key: str, role: EvidenceRole, data: bytes, ctype: str, frame: int
-    ) -> EvidenceRef:
-        stored = self.store.put(key, data, ctype)
-        return EvidenceRef(
-            role=role,
-            bucket=stored.bucket,
-            key=stored.key,
-            sha256=stored.sha256,
-            size=stored.size,
-            content_type=stored.content_type,
-            frame_index=frame,
-            version_id=stored.version_id,
-        )
-
-    def _photo(self, key: str, role: EvidenceRole, image: np.ndarray, frame: int) -> EvidenceRef:
-        return self._put(key, role, jpeg(image), "image/jpeg", frame)
-
     def _plate(
         self, key_prefix: str, vehicle: np.ndarray, frame: int
-    ) -> tuple[list[EvidenceRef], dict[str, float | str]]:
+    ) -> tuple[list[RenderedObject], dict[str, float | str]]:
         reading = self.plate_reader(vehicle) if self.plate_reader and vehicle.size else None
         if reading is None:
             return [], {}
         h, w = vehicle.shape[:2]
         x1, y1, x2, y2 = expand(reading.bbox, w, h, 0.1, 0.2)
-        ref = self._photo(
-            f"{key_prefix}/plate.jpg", EvidenceRole.PLATE, vehicle[y1:y2, x1:x2], frame
-        )
+        photo = _photo(f"{key_prefix}/plate.jpg", EvidenceRole.PLATE, vehicle[y1:y2, x1:x2], frame)
         measured: dict[str, float | str] = {
             "plate": reading.formatted,
             "plate_raw": reading.raw,
             "plate_confidence": round(reading.confidence, 3),
             "plate_valid": "yes" if reading.valid else "no",
         }
-        return [ref], measured
+        return [photo], measured
 
     def _clip(
         self,
@@ -198,7 +193,7 @@ class EvidenceWriter:
         caption: str,
         track_id: int | None,
         fps: float,
-    ) -> EvidenceRef:
+    ) -> RenderedObject:
         start = time.perf_counter()
         images = []
         for b in window:
@@ -208,11 +203,11 @@ class EvidenceWriter:
         elapsed = time.perf_counter() - start
         CLIP_SECONDS.observe(elapsed)
         log.debug("clip: %d frames, %d bytes in %.0f ms", len(images), len(data), elapsed * 1e3)
-        return self._put(
+        return RenderedObject(
             f"{key_prefix}/clip.mp4", EvidenceRole.CLIP, data, "video/mp4", window[0].frame.index
         )
 
-    def capture(
+    def render(
         self,
         *,
         key_prefix: str,
@@ -224,27 +219,49 @@ class EvidenceWriter:
         window: list[BufferedFrame],
         fps: float,
         fallback_box: Box | None,
-    ) -> Captured:
-        """Store the evidence of one event; ``window`` is the clip's frames, oldest first."""
+    ) -> Rendering:
+        """Encode the evidence of one event; ``window`` is the clip's frames, oldest first."""
         needed = MIN_PHOTOS.get(event_type, 1)
         if len(frames) < needed:
             frames = with_min_photos(frames, window, track_id, needed)
-        refs: list[EvidenceRef] = []
+        objects: list[RenderedObject] = []
         measured: dict[str, float | str] = {}
         for role, buffered in frames.items():
             det = buffered.box_of(track_id)
             box = det.bbox if det else fallback_box
             image, index = buffered.frame.image, buffered.frame.index
             picture = annotate(image, scene, box, caption)
-            refs.append(self._photo(f"{key_prefix}/{role.value}.jpg", role, picture, index))
+            objects.append(_photo(f"{key_prefix}/{role.value}.jpg", role, picture, index))
             if role is EvidenceRole.OVERVIEW and box is not None:
                 vehicle = crop(image, box)
-                refs.append(
-                    self._photo(f"{key_prefix}/crop.jpg", EvidenceRole.CROP, vehicle, index)
-                )
+                objects.append(_photo(f"{key_prefix}/crop.jpg", EvidenceRole.CROP, vehicle, index))
                 if category_of(event_type) is Category.VIOLATION:
-                    plate_refs, measured = self._plate(key_prefix, vehicle, index)
-                    refs += plate_refs
+                    plate, measured = self._plate(key_prefix, vehicle, index)
+                    objects += plate
         if window:
-            refs.append(self._clip(key_prefix, window, scene, caption, track_id, fps))
-        return Captured(refs, measured)
+            objects.append(self._clip(key_prefix, window, scene, caption, track_id, fps))
+        return Rendering(objects, measured)
+
+    def put(self, rendering: Rendering) -> list[EvidenceRef]:
+        """Store every object (retained under object lock); references to what was stored.
+        Storing again after a failure keeps what is already there (ObjectStore.put)."""
+        refs = []
+        for obj in rendering.objects:
+            stored = self.store.put(obj.key, obj.data, obj.content_type)
+            refs.append(
+                EvidenceRef(
+                    role=obj.role,
+                    bucket=stored.bucket,
+                    key=stored.key,
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    content_type=stored.content_type,
+                    frame_index=obj.frame_index,
+                    version_id=stored.version_id,
+                )
+            )
+        return refs
+
+
+def _photo(key: str, role: EvidenceRole, image: np.ndarray, frame: int) -> RenderedObject:
+    return RenderedObject(key, role, jpeg(image), "image/jpeg", frame)

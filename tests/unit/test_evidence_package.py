@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import jsonschema
@@ -275,7 +276,7 @@ def reading() -> PlateReading:
 
 def capture(writer: EvidenceWriter, event_type: EventType):  # type: ignore[no-untyped-def]
     window = [buffered(i, (100, 100, 300, 260)) for i in range(12)]
-    return writer.capture(
+    rendering = writer.render(
         key_prefix="CAM/2026/e1",
         scene=sample_scene(),
         caption="test",
@@ -286,6 +287,7 @@ def capture(writer: EvidenceWriter, event_type: EventType):  # type: ignore[no-u
         fps=24.0,
         fallback_box=None,
     )
+    return SimpleNamespace(refs=writer.put(rendering), measured=rendering.measured)
 
 
 def test_violation_capture_stores_photos_plate_and_clip() -> None:
