@@ -74,7 +74,9 @@ def load_camera(link: RegistryLink, camera_id: str, source: FileSource) -> Camer
         scene_version=version,
         scene=scene,
         source_uri=source.uri,
-        source_id=source.source_id(),
+        # The stated start is part of what every event claims (its time): the recording
+        # replayed with another start is another set of events, not a forgery of the first.
+        source_id=f"{source.source_id()}@{source.started_at.isoformat()}",
         started_at=source.started_at,
         fps=source.fps,
         reference=reference_image(

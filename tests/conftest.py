@@ -117,6 +117,24 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator
         stack.down()
 
 
+@contextmanager
+def own_stack(state_dir: Path, **overrides: object) -> Iterator[Settings]:
+    """SeaweedFS + Tansu + a fresh PostgreSQL database for one test that must not share the
+    session's (it kills servers, or it would leave events other tests count)."""
+    from dozor_cli.bootstrap import set_up
+    from dozor_cli.stack import Stack
+
+    with temp_pg_database() as url:
+        settings = stack_settings(state_dir, url, **overrides)
+        stack = Stack(settings)
+        stack.up()
+        try:
+            set_up(settings)
+            yield settings
+        finally:
+            stack.down()
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The settings as DOZOR_* variables, for a `dozor` subprocess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOZOR_")}

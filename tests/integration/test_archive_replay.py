@@ -7,7 +7,7 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from detectors.replay import replay
 from dozor import bus
 from dozor.settings import Settings
 from registry.link import DatabaseLink
-from tests.conftest import media_dir, settings_env
+from tests.conftest import media_dir, own_stack, settings_env
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
@@ -110,11 +110,18 @@ def _ids_and_types(events: list[DetectionEvent]) -> list[tuple[str, str]]:
     return sorted((e.id, e.type.value) for e in events)
 
 
+@pytest.fixture
+def archive_stack(tmp_path: Path) -> Iterator[Settings]:
+    """Its own stack: the archive's events are on cameras whose index other tests count."""
+    with own_stack(tmp_path / "stack", replay_cpus=2) as settings:
+        yield settings
+
+
 def test_a_manifest_on_ray_publishes_what_one_by_one_replays_do_and_a_rerun_nothing(
-    stack_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    archive_stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("RAY_ADDRESS", raising=False)  # a local Ray on the test's two cores
-    settings = stack_env.model_copy(update={"replay_cpus": 2})
+    settings = archive_stack
     bus.ensure_topics(settings)
     link = DatabaseLink(settings)
 

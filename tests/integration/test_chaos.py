@@ -30,7 +30,7 @@ from evidence.signing import load_signer
 from evidence.verify import verify_event
 from registry.db import session_scope
 from registry.models import EventRecord
-from tests.conftest import settings_env, stack_settings, temp_pg_database
+from tests.conftest import own_stack, settings_env
 from tests.factories import publish, stored_event
 from tests.security.test_poison import _dead_letters
 
@@ -125,23 +125,18 @@ class Chaos:
 
 @pytest.fixture
 def chaos(tmp_path: Path) -> Iterator[tuple[Chaos, object]]:
-    from dozor_cli.bootstrap import set_up
     from dozor_cli.stack import Stack
 
-    with temp_pg_database() as url:
-        settings = stack_settings(tmp_path / "stack", url, kafka_storage="s3")
-        stack = Stack(settings)
-        stack.up()
+    # The broker keeps its log in SeaweedFS, so a killed broker keeps what it acknowledged.
+    with own_stack(tmp_path / "stack", kafka_storage="s3") as settings:
         c = Chaos(settings, tmp_path)
         try:
-            set_up(settings)
-            yield c, stack
+            yield c, Stack(settings)
         finally:
             for proc in c.procs.values():
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait(30)
-            stack.down()
 
 
 def _kill_service(stack: object, name: str) -> None:

@@ -79,6 +79,9 @@ class FakeDlq:
         self.sent.append((value, dict(headers)))
         return FakeFuture()
 
+    def flush(self, timeout: float) -> None:
+        pass
+
     def close(self, timeout: float) -> None:
         pass
 
