@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import DataError
 
 from dozor import __version__
@@ -23,6 +21,7 @@ from evidence.signing import load_verifier
 from registry.crypto import fernet
 from registry.db import session_factory
 from registry.limits import BodyLimits
+from registry.metrics import RequestMetrics
 from registry.routes import (
     admin,
     cameras,
@@ -39,9 +38,6 @@ from registry.routes import (
 )
 
 STATIC = Path(__file__).parent / "static"
-
-REQUESTS = Counter("dozor_api_requests_total", "API requests", ["route", "method", "status"])
-LATENCY = Histogram("dozor_api_request_seconds", "API request latency", ["route", "method"])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,18 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refuse_defaults(settings)
         app.state.verifier = load_verifier(settings)
         fernet(settings)
-    # Added first, so the metrics middleware below wraps (and counts) its 401s and 413s.
+    # Added first, so the metrics middleware (outermost) counts its 401s and 413s too.
     app.add_middleware(BodyLimits, settings=settings, sessions=app.state.sessions)
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(path, request.method).observe(time.perf_counter() - start)
-        REQUESTS.labels(path, request.method, str(response.status_code)).inc()
-        return response
+    app.add_middleware(RequestMetrics)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
