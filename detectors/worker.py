@@ -290,7 +290,8 @@ class Worker:
         """Publish what a previous run left in the outbox. No lease fence: each event is from
         that run's own lease (the evidence consumer checks the lease history at its time),
         and its id cannot come from any other worker."""
-        for draft, rendering in self.leftovers[:]:
+        while self.leftovers:
+            draft, rendering = self.leftovers[0]
             try:
                 event = with_evidence(draft, self.evidence.put(rendering))
                 self.publisher.publish(event)
@@ -298,7 +299,7 @@ class Worker:
                 log.exception("outbox: not published yet", extra={"event_id": draft.id})
                 return
             self.outbox.remove(event)
-            self.leftovers.remove((draft, rendering))
+            self.leftovers.pop(0)
             self.events += 1
             EVENTS.labels(event.type.value).inc()
             log.info(

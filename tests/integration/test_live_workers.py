@@ -27,14 +27,13 @@ from contract import topics
 from contract.events import DetectionEvent, EventType
 from contract.health import Heartbeat
 from dozor.settings import Settings
-from dozor_cli.bootstrap import set_up
 from registry import leases
 from registry.audit import Actor
 from registry.auth import Role
 from registry.db import session_scope
 from registry.detector_keys import KeyScope, enroll
 from registry.models import Camera, CameraHealth, CameraLease
-from tests.conftest import media_dir, settings_env, stack_settings, temp_pg_database
+from tests.conftest import media_dir, own_stack, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -154,17 +153,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with temp_pg_database() as db_url:
-        yield from _live(tmp_path_factory, db_url)
-
-
-def _live(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterator[Live]:
-    from dozor_cli.stack import Stack
-
     base = tmp_path_factory.mktemp("live")
-    settings = stack_settings(
+    stack = own_stack(
         base,
-        db_url,
         # The red-light rule needs ~8 analysed fps on this clip to see a crossing.
         analysis_fps=8.0,
         lease_ttl_s=LEASE_TTL_S,
@@ -175,28 +166,25 @@ def _live(tmp_path_factory: pytest.TempPathFactory, db_url: str) -> Iterator[Liv
         stream_backoff_initial_s=0.2,
         stream_backoff_max_s=1.0,
     )
-    stack = Stack(settings)
     rtsp = RtspServer(_free_port(), base / "rtsp.log")
     workers: list[subprocess.Popen[str]] = []
-    stack.up()
-    try:
-        set_up(settings)
-        with session_scope(settings.db_url) as s:
-            # Only our served cameras are analysable; the roster's real addresses are not here.
-            s.execute(update(Camera).values(stream_main=None))
-            for i, camera_id in enumerate(CAMERAS, start=1):
-                s.execute(
-                    update(Camera).where(Camera.id == camera_id).values(stream_main=rtsp.url(i))
-                )
-        rtsp.start()
-        yield Live(settings, rtsp, base, workers)
-    finally:
-        for proc in workers:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        rtsp.kill()
-        stack.down()
+    with stack as settings:
+        try:
+            with session_scope(settings.db_url) as s:
+                # Only our served cameras are analysable; the roster's real addresses are not.
+                s.execute(update(Camera).values(stream_main=None))
+                for i, camera_id in enumerate(CAMERAS, start=1):
+                    s.execute(
+                        update(Camera).where(Camera.id == camera_id).values(stream_main=rtsp.url(i))
+                    )
+            rtsp.start()
+            yield Live(settings, rtsp, base, workers)
+        finally:
+            for proc in workers:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
+            rtsp.kill()
 
 
 def _published(live: Live, worker_id: str) -> bool:
