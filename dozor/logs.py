@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from dozor.redact import redact
 
@@ -22,8 +23,18 @@ class _Formatter(logging.Formatter):
         return redact(f"{base} {ctx}" if ctx else base)
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when the record comes, not at set-up: a caller
+    that swaps stderr for a buffer and closes it afterwards (a test runner, a CLI wrapper)
+    must not leave every later log line failing on a closed file."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
