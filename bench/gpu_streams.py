@@ -1,75 +1,241 @@
-"""Streams per GPU: batched inference of the torch checkpoint on 720p frames.
+"""One GPU for the city: how many live streams one GPU machine analyses at the analysis rate.
 
-Usage (from the repo root): python -m bench.gpu_streams [--device cuda:0] [--fps 5]
-    [--batches 1,8,16,32,64] [--seconds 10]
-Runs the torch weights (DOZOR_GPU_MODEL, default ../shared/models/yolo11n_from_int8tflite.pt)
-through ultralytics predict at each batch size and prints frames per second, the ratio to
-batch 1 measured in the same run, and the streams one device serves at the analysis rate.
-Without a GPU it runs on the CPU (use small batches and seconds there). Decode is not
-included: a GPU worker decodes on its CPU cores (see worker_capacity_bench for its cost).
+Usage (from the repo root): python -m bench.gpu_streams [--streams 16,32,64,110] [--fps 8]
+    [--seconds 20] [--workers 8] [--batch 64] [--clip NAME] [--json OUT]
+Each stream is a real clip played as a live camera (its own decode thread, wall-clock
+stamps, frames dropped when analysis falls behind, the clip restarting when it ends). The
+streams are shared among worker processes, as worker pods share a GPU node; each runs the
+live worker's own loop (detectors.worker.analyse): one batch across its cameras through the
+backend the settings choose (default here: `torch`, FP16 on the first GPU), then per-camera
+tracking, rules and evidence (to memory). For each stream count it prints the analysed fps
+per stream (slowest and mean) against the target, the share of frames dropped, the batch
+size, milliseconds per analysed frame by stage, and the GPU's utilisation and memory (NVML)
+and the CPU's over the measurement. The last line is the number of streams sustained (every
+stream at 95% of the target or better).
+
+Decoding runs on the CPU cores (OpenCV's FFmpeg), which is why the processes are many: a
+2-core CPU worker decodes and tracks too (bench/worker_capacity_bench.py measures that).
+Without a GPU the same script runs on the CPU (use few streams); `bench/gpu_run.sh` is the
+prepared command for a lent GPU machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing as mp
 import os
+import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from bench.pipeline_bench import SHARED, load_frames, media
-from detectors.backends.base import TRAFFIC_CLASSES
+from bench.pipeline_bench import CHECKPOINT, CLIP_CAMERAS, media, pipeline
 
 CLIP = "dual_carriageway_uk_approaching.mp4"
+SUSTAINED = 0.95
+
+
+@dataclass
+class WorkerResult:
+    streams: int
+    seconds: float
+    analysed: list[int]
+    delivered: int
+    dropped: int
+    frames: int
+    batches: int
+    inference_s: float
+    pipeline_s: float
+
+
+def _worker(
+    clip: str, streams: int, fps: float, batch: int, seconds: float, ready: Any, go: Any, out: Any
+) -> None:
+    """One worker process: its streams, its own backend, the worker's analysis loop."""
+    from detectors.backends import backend_from_settings
+    from detectors.sources import FileSource, LiveSource
+    from detectors.stream_reader import ReaderOptions
+    from detectors.tracking import CameraTracker
+    from detectors.worker import CameraRun, StageTimes, analyse
+    from registry.leases import Lease
+
+    detector = backend_from_settings(_settings())
+    path = media(clip)
+    detector.detect([FileSource(path).frames().__next__().image])  # runtime set-up, not a cost
+    # A file played as a camera restarts at once when it ends, like a stream that never stops.
+    options = ReaderOptions(analysis_fps=fps, queue_frames=1, backoff_initial_s=0.01)
+    runs = []
+    for i in range(streams):
+        live = LiveSource(str(path), options, started_at=datetime.now(UTC))
+        tracker = CameraTracker(detector, fps)
+        pipe, _ = pipeline(clip, FileSource(path), tracker, fps)
+        forever = datetime.max.replace(tzinfo=UTC)
+        lease = Lease(f"{CLIP_CAMERAS[clip]}-{os.getpid()}-{i}", "bench", 1, forever)
+        runs.append(CameraRun(lease, float("inf"), live, tracker, pipe))
+        live.start()
+    ready.put(os.getpid())
+    go.wait()
+    for run in runs:  # start from empty queues, together with the other processes
+        while run.source.poll():
+            pass
+    times = StageTimes()
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if not analyse(runs, detector, batch, times):
+            time.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    for run in runs:
+        run.source.stop()
+    out.put(
+        WorkerResult(
+            streams=streams,
+            seconds=elapsed,
+            analysed=[r.analysed for r in runs],
+            delivered=sum(r.source.reader.stats.delivered for r in runs),
+            dropped=sum(r.source.reader.stats.dropped for r in runs),
+            frames=times.frames,
+            batches=times.batches,
+            inference_s=times.inference_s,
+            pipeline_s=times.pipeline_s,
+        )
+    )
+
+
+def _settings() -> Any:
+    from dozor.settings import Settings
+
+    chosen = Settings()
+    updates: dict[str, object] = {}
+    if "backend" not in chosen.model_fields_set:
+        updates["backend"] = "torch"
+    if "model" not in chosen.model_fields_set:
+        updates["model"] = str(CHECKPOINT)
+    return chosen.model_copy(update=updates)
+
+
+class Sampler:
+    """GPU (NVML) and CPU utilisation, sampled on a thread while a measurement runs."""
+
+    def __init__(self, gpu_index: int | None) -> None:
+        self.gpu: list[float] = []
+        self.memory_mib: list[float] = []
+        self.cpu: list[float] = []
+        self._stop = threading.Event()
+        self._handle = None
+        if gpu_index is not None:
+            import pynvml
+
+            pynvml.nvmlInit()
+            self._handle = pynvml.nvmlDeviceGetHandleByIndex(gpu_index)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        psutil.cpu_percent()
+        while not self._stop.wait(0.5):
+            self.cpu.append(psutil.cpu_percent())
+            if self._handle is not None:
+                import pynvml
+
+                self.gpu.append(pynvml.nvmlDeviceGetUtilizationRates(self._handle).gpu)
+                self.memory_mib.append(pynvml.nvmlDeviceGetMemoryInfo(self._handle).used / 2**20)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def measure(
+    clip: str, streams: int, workers: int, fps: float, batch: int, seconds: float, gpu: int | None
+) -> dict[str, float]:
+    ctx = mp.get_context("spawn")  # CUDA cannot be used in a forked child
+    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    shares = [streams // workers + (i < streams % workers) for i in range(workers)]
+    procs = [
+        ctx.Process(target=_worker, args=(clip, n, fps, batch, seconds, ready, go, out))
+        for n in shares
+        if n
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=600)
+    time.sleep(1.5)  # let every reader open its file
+    with Sampler(gpu) as sampler:
+        go.set()
+        results: list[WorkerResult] = [out.get(timeout=seconds + 600) for _ in procs]
+    for p in procs:
+        p.join()
+    analysed = [n / r.seconds for r in results for n in r.analysed]
+    frames = max(sum(r.frames for r in results), 1)
+    return {
+        "fps_min": min(analysed),
+        "fps_mean": _mean(analysed),
+        "dropped": sum(r.dropped for r in results) / max(sum(r.delivered for r in results), 1),
+        "batch": frames / max(sum(r.batches for r in results), 1),
+        "inference_ms": 1000 * sum(r.inference_s for r in results) / frames,
+        "pipeline_ms": 1000 * sum(r.pipeline_s for r in results) / frames,
+        "analysed_fps": sum(analysed),
+        "gpu_util": _mean(sampler.gpu),
+        "gpu_mem_mib": max(sampler.memory_mib, default=float("nan")),
+        "cpu_util": _mean(sampler.cpu),
+    }
 
 
 def main() -> None:
-    import torch
-    from ultralytics import YOLO
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--fps", type=float, default=5.0, help="Analysis rate per stream.")
-    parser.add_argument("--batches", default="1,8,16,32,64")
-    parser.add_argument("--seconds", type=float, default=10.0, help="Per batch size.")
-    parser.add_argument("--half", action="store_true", help="FP16 (GPU only).")
+    parser.add_argument("--streams", default="16,32,64,110", help="Stream counts to try.")
+    parser.add_argument("--fps", type=float, default=8.0, help="Analysis rate per stream.")
+    parser.add_argument("--seconds", type=float, default=20.0, help="Per stream count.")
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument("--batch", type=int, default=64, help="Most frames in one batch.")
+    parser.add_argument("--clip", default=CLIP, choices=CLIP_CAMERAS)
+    parser.add_argument("--json", type=Path, help="Write every measurement here too.")
     args = parser.parse_args()
 
-    weights = os.environ.get(
-        "DOZOR_GPU_MODEL", str(SHARED / "models" / "yolo11n_from_int8tflite.pt")
+    import torch
+
+    settings = _settings()
+    gpu = 0 if torch.cuda.is_available() else None
+    device = torch.cuda.get_device_name(0) if gpu is not None else "no GPU: CPU only"
+    print(
+        f"{settings.backend} on {Path(settings.model).name} ({device}); clip {args.clip} "
+        f"as live streams; {args.workers} worker processes; target {args.fps:g} fps per stream"
     )
-    model = YOLO(weights, task="detect")
-    sizes = [int(b) for b in args.batches.split(",")]
-    _, frames = load_frames(media(CLIP), max(sizes))
-    images = [f.image for f in frames]
-    name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu"
-    print(f"{weights.rsplit('/', 1)[-1]} on {args.device} ({name}), 720p frames, half={args.half}")
-    print(f"batch  frames/s  ratio-to-batch-1  ms/frame  streams@{args.fps:g}fps")
-    base = None
-    for size in sizes:
-        batch = (images * (size // len(images) + 1))[:size]
-
-        def run(batch: list = batch) -> None:
-            model.predict(
-                batch,
-                classes=list(TRAFFIC_CLASSES),
-                conf=0.25,
-                device=args.device,
-                verbose=False,
-                **({"half": True} if args.half else {}),
-            )
-
-        run()  # warm-up: kernels, allocations
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < args.seconds:
-            run()
-            done += size
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        fps = done / (time.perf_counter() - start)
-        base = base or fps
+    print(
+        "streams  fps/stream(min  mean)  ratio  dropped  batch  infer ms/f  rules+track ms/f  "
+        "analysed fps  GPU%  GPU MiB  CPU%"
+    )
+    sustained, rows = 0, []
+    for streams in [int(s) for s in args.streams.split(",")]:
+        workers = min(args.workers, streams)
+        m = measure(args.clip, streams, workers, args.fps, args.batch, args.seconds, gpu)
+        rows.append({"streams": streams, "workers": workers, **m})
+        ratio = m["fps_min"] / args.fps
         print(
-            f"{size:5d}  {fps:8.1f}  {fps / base:16.2f}  {1000 / fps:8.2f}  "
-            f"{int(fps // args.fps):8d}"
+            f"{streams:7d}  {m['fps_min']:14.2f} {m['fps_mean']:5.2f}  {ratio:5.2f}  "
+            f"{m['dropped']:7.1%}  {m['batch']:5.1f}  {m['inference_ms']:10.2f}  "
+            f"{m['pipeline_ms']:16.2f}  {m['analysed_fps']:12.0f}  {m['gpu_util']:4.0f}  "
+            f"{m['gpu_mem_mib']:7.0f}  {m['cpu_util']:4.0f}"
         )
+        if ratio < SUSTAINED:
+            break
+        sustained = streams
+    if args.json:
+        args.json.write_text(json.dumps({"device": device, "rows": rows}, indent=1))
+    print(f"streams sustained at {args.fps:g} fps: {sustained} ({device})")
 
 
 if __name__ == "__main__":

@@ -105,8 +105,9 @@ class Settings(BaseSettings):
     yolo_config_dir: Path | None = None
     # Detector backend by type key (detectors/backends/registry.py); each backend reads its
     # own options from DOZOR_<KEY>_* (e.g. DOZOR_OPENVINO_THREADS).
-    backend: Literal["ultralytics", "openvino", "onnxruntime"] = Field(
-        "ultralytics", description="Who runs the detector: ultralytics, openvino, onnxruntime."
+    backend: Literal["ultralytics", "openvino", "onnxruntime", "torch"] = Field(
+        "ultralytics",
+        description="Who runs the detector: ultralytics, openvino, onnxruntime, torch (GPU).",
     )
 
     demo_video: Path | None = Field(None, description="Clip the demo replays.")

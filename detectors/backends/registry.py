@@ -17,6 +17,7 @@ BACKENDS: dict[str, str] = {
     "ultralytics": "detectors.backends.ultralytics_yolo:UltralyticsBackend",
     "openvino": "detectors.backends.openvino_yolo:OpenVINOBackend",
     "onnxruntime": "detectors.backends.onnx_yolo:OnnxRuntimeBackend",
+    "torch": "detectors.backends.torch_yolo:TorchBackend",
 }
 
 

@@ -20,7 +20,7 @@ IOU = 0.7
 MAX_DET = 300
 #: Offset per class so one NMS pass never lets boxes of different classes suppress each other.
 _CLASS_OFFSET = 7680.0
-_PAD_VALUE = 114
+PAD_VALUE = 114
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,24 @@ class Letterbox:
     height: int
 
 
+def fit(height: int, width: int, size: int) -> tuple[Letterbox, int, int]:
+    """Where a height x width image goes on the size x size canvas: its letterbox, and its
+    resized width and height."""
+    gain = min(size / height, size / width)
+    new_w, new_h = max(round(width * gain), 1), max(round(height * gain), 1)
+    pad_x, pad_y = round((size - new_w) / 2 - 0.1), round((size - new_h) / 2 - 0.1)
+    return Letterbox(new_w / width, new_h / height, pad_x, pad_y, width, height), new_w, new_h
+
+
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
     """The image resized (aspect kept) and centred on a grey size x size canvas, RGB uint8."""
     h, w = image.shape[:2]
-    gain = min(size / h, size / w)
-    new_w, new_h = max(round(w * gain), 1), max(round(h * gain), 1)
-    pad_x, pad_y = round((size - new_w) / 2 - 0.1), round((size - new_h) / 2 - 0.1)
-    canvas = np.full((size, size, 3), _PAD_VALUE, np.uint8)
+    box, new_w, new_h = fit(h, w, size)
+    canvas = np.full((size, size, 3), PAD_VALUE, np.uint8)
     resized = image if (new_w, new_h) == (w, h) else cv2.resize(image, (new_w, new_h))
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
+    canvas[box.pad_y : box.pad_y + new_h, box.pad_x : box.pad_x + new_w] = resized
     cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB, dst=canvas)
-    return canvas, Letterbox(new_w / w, new_h / h, pad_x, pad_y, w, h)
+    return canvas, box
 
 
 def to_input(canvases: list[np.ndarray], nchw: bool) -> np.ndarray:
