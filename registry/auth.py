@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from registry.deps import db
@@ -43,15 +43,20 @@ def issue_token(session: Session, role: Role, name: str, ttl: timedelta | None =
     return token
 
 
-def lookup_token(session: Session, token: str) -> ApiToken | None:
-    """The token's row if it is known, not revoked and not expired."""
-    return session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_sha256 == _hash(token),
-            ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)),
-        )
+_HOLDER = select(ApiToken.name, ApiToken.role)
+
+
+def lookup_token(session: Session, token: str) -> Row[str, str] | None:
+    """The token's holder (name, role) if it is known, not revoked and not expired.
+
+    Asked on every request, straight through the session's connection: a Core query of two
+    columns, not an ORM object loaded into the session."""
+    stmt = _HOLDER.where(
+        ApiToken.token_sha256 == _hash(token),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)),
     )
+    return session.connection().execute(stmt).first()
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

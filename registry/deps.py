@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from dozor.storage import ObjectStore
 
 
-def db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+async def db(request: Request) -> AsyncIterator[Session]:
+    # async: a session connects on first use, so making one is no I/O, and a sync generator
+    # cost two thread-pool hops per request (enter and exit).
+    session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            # Rolls back and returns its connection: database I/O, not on the event loop.
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def store(request: Request) -> ObjectStore:
