@@ -4,10 +4,10 @@ Usage (from the repo root): python -m bench.engine_bench [--backend openvino] [-
     [--clip NAME] [--rounds 2]
 Baseline: ultralytics' `model.track(frame, persist=True)` with the reference weights (the
 int8 TFLite) frame by frame, as a single-camera script would.
-The engine is the backend the settings choose (DOZOR_BACKEND, or --backend) on DOZOR_MODEL;
-where that is unset, the OpenVINO / ONNX Runtime backends run the export of the .pt
-checkpoint rebuilt from the reference weights (tests/integration/test_eval_backends.py
-holds its accuracy to the TFLite's).
+The engine is the backend the settings choose (DOZOR_BACKEND, or --backend; `auto` runs
+LiteRT on a .tflite) on DOZOR_MODEL; where that is unset, the reference weights, or for the
+OpenVINO / ONNX Runtime backends the export of the .pt checkpoint rebuilt from them
+(tests/integration/test_eval_backends.py holds their accuracy to the TFLite's).
 Engine: what `dozor replay` runs, `detectors.replay.detected` (the backend chosen by
 --backend, frames detected a few at a time) then the stream's own ByteTrack
 (detectors.tracking.CameraTracker). Both loops get the same decoded 720p frames; rounds
@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.pipeline_bench import REFERENCE_MODEL, engine_settings, load_frames, media
 from detectors.backends import backend_from_settings
 from detectors.backends.base import TRAFFIC_CLASSES
+from detectors.backends.registry import backend_key
 from detectors.replay import detected
 from detectors.sources import Frame
 from detectors.tracking import CameraTracker
@@ -65,10 +66,11 @@ def main() -> None:
 
     source, frames = load_frames(media(args.clip), args.frames)
     settings = engine_settings(**({"backend": args.backend} if args.backend else {}))
+    key = backend_key(settings)
     h, w = frames[0].image.shape[:2]
     print(
         f"clip {args.clip}: {len(frames)} frames {w}x{h}; ultralytics on "
-        f"{REFERENCE_MODEL.name}, engine ({settings.backend}) on {Path(settings.model).name}"
+        f"{REFERENCE_MODEL.name}, engine ({key}) on {Path(settings.model).name}"
     )
     base, engine = [], []
     for r in range(args.rounds):
@@ -77,7 +79,7 @@ def main() -> None:
         engine.append(fps)
         print(
             f"round {r + 1}: ultralytics track loop {base[-1]:6.2f} fps, "
-            f"engine ({settings.backend}) {engine[-1]:6.2f} fps, {tracked} tracked boxes"
+            f"engine ({key}) {engine[-1]:6.2f} fps, {tracked} tracked boxes"
         )
     # Best of the rounds for each: background load only ever slows a round down.
     print(f"engine vs ultralytics track loop: {max(engine) / max(base):.2f}x")

@@ -54,7 +54,7 @@ def engine_settings(**overrides: object) -> Settings:
     chosen = Settings(**overrides)  # type: ignore[arg-type]
     if "model" in chosen.model_fields_set:
         return chosen
-    default = REFERENCE_MODEL if chosen.backend == "ultralytics" else CHECKPOINT
+    default = CHECKPOINT if chosen.backend in ("openvino", "onnxruntime") else REFERENCE_MODEL
     return chosen.model_copy(update={"model": str(default)})
 
 

@@ -30,6 +30,7 @@ from bench.pipeline_bench import (
     pipeline,
 )
 from detectors.backends import DetectorBackend, backend_from_settings
+from detectors.backends.registry import backend_key
 from detectors.sources import FileSource, LiveSource
 from detectors.stream_reader import ReaderOptions
 from detectors.tracking import CameraTracker
@@ -117,7 +118,7 @@ def main() -> None:
         f"{seconds:.1f} s per measurement"
     )
     print(
-        f"baseline: ultralytics on {REFERENCE_MODEL.name}; engine: {chosen.backend} on "
+        f"baseline: ultralytics on {REFERENCE_MODEL.name}; engine: {backend_key(chosen)} on "
         f"{Path(chosen.model).name}"
     )
     print(

@@ -390,7 +390,17 @@ class Evaluator:
     def _cache_path(self, source_id: str) -> Path:
         s = self.settings
         key = "|".join(
-            map(str, (source_id, self.detector.model_sha256, s.tracker, s.confidence, s.imgsz))
+            map(
+                str,
+                (
+                    source_id,
+                    self.detector.engine,
+                    self.detector.model_sha256,
+                    s.tracker,
+                    s.confidence,
+                    s.imgsz,
+                ),
+            )
         )
         return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 

@@ -103,11 +103,19 @@ class Settings(BaseSettings):
     imgsz: int = 640
     tracker: str = "bytetrack.yaml"
     yolo_config_dir: Path | None = None
+    models_cache: Path | None = Field(
+        None,
+        description="Where the OpenVINO / ONNX exports of DOZOR_MODEL are built and kept "
+        "(once per checkpoint, shared by the processes that point here). Unset: "
+        "state_dir/models.",
+    )
     # Detector backend by type key (detectors/backends/registry.py); each backend reads its
     # own options from DOZOR_<KEY>_* (e.g. DOZOR_OPENVINO_THREADS).
-    backend: Literal["ultralytics", "openvino", "onnxruntime", "torch"] = Field(
+    backend: Literal["auto", "ultralytics", "openvino", "onnxruntime", "litert", "torch"] = Field(
         "ultralytics",
-        description="Who runs the detector: ultralytics, openvino, onnxruntime, torch (GPU).",
+        description="Who runs the detector: auto (litert for a .tflite, openvino for a .pt, "
+        "else ultralytics), litert (a .tflite), openvino or onnxruntime (the export of a "
+        ".pt), torch (a .pt on a GPU), ultralytics (any weights it loads).",
     )
 
     demo_video: Path | None = Field(None, description="Clip the demo replays.")

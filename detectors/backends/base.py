@@ -80,6 +80,11 @@ class DetectorBackend(ABC):
     #: The tracker configuration (ultralytics tracker YAML) its boxes are meant for.
     tracker: str = "bytetrack.yaml"
 
+    @property
+    def engine(self) -> str:
+        """What runs the model, as far as it changes the boxes (eval caches key on it)."""
+        return self.key
+
     @classmethod
     @abstractmethod
     def from_settings(cls, settings: Settings) -> Self:

@@ -1,10 +1,14 @@
 """Builds the networks the self-run backends load, from a checkpoint, offline.
 
 `dozor model export` and the backends themselves call :func:`exported`: the result lives in
-``<cache>/<checkpoint sha256[:16]>-<format>[-int8]/`` with a ``dozor.json`` written last, so a
-half-built export is never used and a second call (or a second worker) finds it ready.
+``<cache>/<checkpoint sha256[:16]>-<format>-<imgsz>[-dynamic][-int8]/`` with a ``dozor.json``
+written last, so a half-built export is never used and a second call (or a second worker)
+finds it ready; a lock beside it lets one process build while the others wait for it.
 
-- OpenVINO or ONNX from a ``.pt``: ultralytics' exporter (NCHW, pixel coordinates).
+- OpenVINO or ONNX from a ``.pt``: ultralytics' exporter (NCHW, pixel coordinates). The
+  OpenVINO export takes any input shape (its anchors are computed from the input, not baked
+  for 640x640), so 16:9 frames may run on a rectangular input (DOZOR_OPENVINO_RECT); the
+  backend fixes the shape when it compiles.
 - Not from a ``.tflite``: OpenVINO 2026.4 reads the TFLite graph, but with more than one CPU
   stream (its throughput mode) it returns garbage boxes (300 per frame), so we refuse it.
 - ``int8`` (OpenVINO from a ``.pt``): post-training quantisation with NNCF, calibrated on
@@ -13,9 +17,12 @@ half-built export is never used and a second call (or a second worker) finds it 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -45,6 +52,7 @@ class Exported:
     nchw: bool
     normalized: bool  # coordinates as fractions of the input (TFLite graphs)
     int8: bool
+    dynamic: bool = False  # takes any input shape (the rectangular letterbox too)
     directory: str = ""
 
     @property
@@ -66,12 +74,13 @@ def exported(
     imgsz: int = 640,
 ) -> Exported:
     """The export of ``checkpoint`` in ``fmt``, built now unless already in ``cache``."""
-    weights = existing_weights(str(checkpoint))
+    weights = existing_weights(str(_fetched(checkpoint)))
     digest = file_sha256(weights)
-    target = cache / f"{digest[:16]}-{fmt}-{imgsz}{'-int8' if int8 else ''}"
-    if (target / _META).is_file():
-        meta = json.loads((target / _META).read_text())
-        return Exported(**{**meta, "directory": str(target)})
+    dynamic = fmt == "openvino"
+    variant = ("-dynamic" if dynamic else "") + ("-int8" if int8 else "")
+    target = cache / f"{digest[:16]}-{fmt}-{imgsz}{variant}"
+    if found := _ready(target):
+        return found
     if int8 and fmt != "openvino":
         raise DetectorInputError("--int8 quantises the OpenVINO export only")
     if int8 and calibration is None:
@@ -81,9 +90,64 @@ def exported(
             f"cannot export {weights.name}: give a .pt checkpoint (DOZOR_MODEL or --checkpoint)"
         )
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+    with _locked(target.with_name(target.name + ".lock")):
+        # Whoever held the lock before us may have built it meanwhile.
+        return _ready(target) or _build(
+            weights,
+            digest,
+            fmt,
+            target,
+            dynamic=dynamic,
+            int8=int8,
+            calibration=calibration,
+            imgsz=imgsz,
+        )
+
+
+def _fetched(checkpoint: Path) -> Path:
+    """A bare name (the default yolo11n.pt) is ultralytics' to download where online, as the
+    ultralytics backend would; a path is taken as it is."""
+    if checkpoint.is_file() or checkpoint.parent != Path(".") or checkpoint.suffix != ".pt":
+        return checkpoint
+    from ultralytics.utils.downloads import attempt_download_asset
+
+    try:
+        return Path(attempt_download_asset(str(checkpoint)))
+    except Exception:  # offline: the missing file is the clearer error
+        return checkpoint
+
+
+def _ready(target: Path) -> Exported | None:
+    if not (target / _META).is_file():
+        return None
+    meta = json.loads((target / _META).read_text())
+    return Exported(**{**meta, "directory": str(target)})
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _build(
+    weights: Path,
+    digest: str,
+    fmt: Format,
+    target: Path,
+    *,
+    dynamic: bool,
+    int8: bool,
+    calibration: Path | None,
+    imgsz: int,
+) -> Exported:
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         work = Path(tmp)
-        model = _from_torch(weights, fmt, work, imgsz)
+        model = _from_torch(weights, fmt, work, imgsz, dynamic=dynamic)
         if int8:
             assert calibration is not None
             model = _quantise(work / model, calibration, imgsz, work)
@@ -97,6 +161,7 @@ def exported(
             nchw=True,
             normalized=False,
             int8=int8,
+            dynamic=dynamic,
         )
         final = work / "out"
         final.mkdir()
@@ -121,7 +186,7 @@ def _files_sha256(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def _from_torch(weights: Path, fmt: Format, work: Path, imgsz: int) -> str:
+def _from_torch(weights: Path, fmt: Format, work: Path, imgsz: int, *, dynamic: bool) -> str:
     from ultralytics import YOLO
 
     # The exporter writes next to its checkpoint: give it a copy in the scratch directory.
@@ -130,7 +195,7 @@ def _from_torch(weights: Path, fmt: Format, work: Path, imgsz: int) -> str:
     options = {"simplify": False} if fmt == "onnx" else {}
     out = Path(
         YOLO(str(copy), task="detect").export(
-            format=fmt, imgsz=imgsz, dynamic=False, batch=1, **options
+            format=fmt, imgsz=imgsz, dynamic=dynamic, batch=1, **options
         )
     )
     if fmt == "onnx":

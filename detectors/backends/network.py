@@ -19,6 +19,8 @@ class NetworkBackend(DetectorBackend):
     """A YOLO network exported from ``DOZOR_MODEL`` and run by a runtime of our choosing."""
 
     format: ClassVar[Format]
+    #: Fed the rectangular letterbox (the export must take any input shape).
+    rect: bool = False
 
     def __init__(self, network: Exported, *, confidence: float, tracker: str) -> None:
         self.network = network
@@ -28,6 +30,10 @@ class NetworkBackend(DetectorBackend):
         self.tracker = tracker
         self.imgsz = network.imgsz
         self._classes = list(self.labels)
+
+    @property
+    def engine(self) -> str:
+        return f"{self.key}-rect" if self.rect else self.key
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -52,7 +58,10 @@ class NetworkBackend(DetectorBackend):
     def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
         found: list[Boxes] = []
         for first in range(0, len(images), max_batch):
-            boxed = [letterbox(image, self.imgsz) for image in images[first : first + max_batch]]
+            boxed = [
+                letterbox(image, self.imgsz, rect=self.rect)
+                for image in images[first : first + max_batch]
+            ]
             inputs = [to_input([canvas], self.network.nchw) for canvas, _ in boxed]
             for output, (_, box) in zip(self.infer(inputs), boxed, strict=True):
                 found.append(
@@ -69,4 +78,4 @@ class NetworkBackend(DetectorBackend):
 
 
 def models_cache(settings: Settings) -> Path:
-    return settings.state_dir / "models"
+    return settings.models_cache or settings.state_dir / "models"

@@ -1,9 +1,12 @@
 """YOLO pre- and post-processing in numpy, for backends that run the bare network.
 
-Mirrors ultralytics' `predict` on a fixed-size export (LetterBox with auto=False, then
-non_max_suppression with `classes=`), so a backend that owns its inference finds the same
-boxes the reference backend does: the same letterbox rounding, the same class choice (the
-best of all 80 classes, kept only when it is one we want) and class-aware greedy NMS.
+Mirrors ultralytics' `predict` (LetterBox, then non_max_suppression with `classes=`), so a
+backend that owns its inference finds the same boxes the reference backend does: the same
+letterbox rounding, the same class choice (the best of all 80 classes, kept only when it is
+one we want) and class-aware greedy NMS. A fixed-size export takes the square letterbox
+(auto=False); a network that takes any input shape takes the rectangular one ultralytics
+gives a `.pt` (auto=True: padded only up to the stride), which spares a 16:9 frame about 40%
+of the network's work.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ MAX_DET = 300
 #: Offset per class so one NMS pass never lets boxes of different classes suppress each other.
 _CLASS_OFFSET = 7680.0
 PAD_VALUE = 114
+#: The coarsest feature map's stride: a rectangular input's sides are multiples of it.
+STRIDE = 32
 
 
 @dataclass(frozen=True)
 class Letterbox:
-    """How one image was scaled and padded into the network's square input."""
+    """How one image was scaled and padded into the network's input."""
 
     gain_x: float
     gain_y: float
@@ -35,20 +40,30 @@ class Letterbox:
     height: int
 
 
-def fit(height: int, width: int, size: int) -> tuple[Letterbox, int, int]:
-    """Where a height x width image goes on the size x size canvas: its letterbox, and its
-    resized width and height."""
+def _canvas(new_w: int, new_h: int, size: int, rect: bool) -> tuple[int, int]:
+    if not rect:
+        return size, size
+    return new_w + (size - new_w) % STRIDE, new_h + (size - new_h) % STRIDE
+
+
+def fit(height: int, width: int, size: int, *, rect: bool = False) -> tuple[Letterbox, int, int]:
+    """Where a height x width image goes on the size x size canvas (with ``rect``, the
+    smallest multiple of the stride around it): its letterbox, and its resized width and
+    height."""
     gain = min(size / height, size / width)
     new_w, new_h = max(round(width * gain), 1), max(round(height * gain), 1)
-    pad_x, pad_y = round((size - new_w) / 2 - 0.1), round((size - new_h) / 2 - 0.1)
+    canvas_w, canvas_h = _canvas(new_w, new_h, size, rect)
+    pad_x, pad_y = round((canvas_w - new_w) / 2 - 0.1), round((canvas_h - new_h) / 2 - 0.1)
     return Letterbox(new_w / width, new_h / height, pad_x, pad_y, width, height), new_w, new_h
 
 
-def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    """The image resized (aspect kept) and centred on a grey size x size canvas, RGB uint8."""
+def letterbox(image: np.ndarray, size: int, *, rect: bool = False) -> tuple[np.ndarray, Letterbox]:
+    """The image resized (aspect kept) to fit size x size and centred on a grey canvas, RGB
+    uint8: the whole square, or with ``rect`` the smallest multiple of the stride around it."""
     h, w = image.shape[:2]
-    box, new_w, new_h = fit(h, w, size)
-    canvas = np.full((size, size, 3), PAD_VALUE, np.uint8)
+    box, new_w, new_h = fit(h, w, size, rect=rect)
+    canvas_w, canvas_h = _canvas(new_w, new_h, size, rect)
+    canvas = np.full((canvas_h, canvas_w, 3), PAD_VALUE, np.uint8)
     resized = image if (new_w, new_h) == (w, h) else cv2.resize(image, (new_w, new_h))
     canvas[box.pad_y : box.pad_y + new_h, box.pad_x : box.pad_x + new_w] = resized
     cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB, dst=canvas)
@@ -58,7 +73,9 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
 def to_input(canvases: list[np.ndarray], nchw: bool) -> np.ndarray:
     """A float32 batch in [0, 1], NCHW or NHWC as the network wants it."""
     batch = np.stack(canvases).astype(np.float32)
-    batch *= 1.0 / 255.0
+    # Divided, not multiplied by 1/255: ultralytics divides, and an int8 network's input
+    # quantisation turns the last bit's difference into different scores.
+    batch /= 255.0
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2)) if nchw else batch
 
 

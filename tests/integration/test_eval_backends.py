@@ -1,18 +1,26 @@
 """The engine's backend holds the rules' accuracy: `dozor eval` on every labelled clip, at the
-live rate, with OpenVINO (FP32) running the export of the .pt checkpoint loses no true event
-and raises no new false alarm against ultralytics on the same .pt and on the int8 TFLite that
-checkpoint was rebuilt from (the reference model). INT8 is left out: its NNCF calibration
-alone costs about two minutes of a 2-core machine."""
+live rate, with the default engine (LiteRT running the int8 TFLite, the reference model,
+itself) and with OpenVINO (FP32) running the export of the .pt checkpoint rebuilt from it,
+loses no true event and raises no new false alarm against ultralytics on the same .pt and on
+the TFLite. INT8 is left out: its NNCF calibration alone costs about two minutes of a 2-core
+machine. OpenVINO on a rectangular input (DOZOR_OPENVINO_RECT) is held to ultralytics' boxes
+on the same .pt only: on the crosswalk clip both raise two stopped-vehicle false alarms
+that the square input and the TFLite do not."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from contract.events import EventType
+from detectors.backends import backend_from_settings
+from detectors.backends.registry import backend_key
 from detectors.eval import ClipResult, Evaluator, scored
-from tests.conftest import eval_settings, model_path
+from detectors.sources import FileSource
+from dozor.settings import Settings
+from tests.conftest import eval_settings, media_dir, model_path
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +33,47 @@ RUNS: dict[str, dict[str, object]] = {
     "ultralytics-tflite": {"backend": "ultralytics", "model": str(TFLITE)},
     "ultralytics-pt": {"backend": "ultralytics", "model": str(CHECKPOINT)},
     "openvino-pt": {"backend": "openvino", "model": str(CHECKPOINT)},
+    "litert-tflite": {"backend": "litert", "model": str(TFLITE)},
 }
 REFERENCES = ("ultralytics-pt", "ultralytics-tflite")
-CANDIDATES = ("openvino-pt",)
+CANDIDATES = ("openvino-pt", "litert-tflite")
 CLIPS = sorted(p.stem for p in (Path(__file__).parents[1] / "ground_truth").glob("*.json"))
 
 Counts = dict[EventType, tuple[int, int]]
+
+
+def test_the_default_engine_is_one_held_here() -> None:
+    for model in (model_path(), str(TFLITE), str(CHECKPOINT)):
+        default = {"backend": backend_key(Settings(model=model, backend="auto")), "model": model}
+        assert default in [RUNS[name] for name in CANDIDATES]
+
+
+@pytest.mark.parametrize(
+    ("backend", "weights"),
+    [
+        # The export computes its anchors from the input's shape: on a 640x384 input (RECT)
+        # it must give the boxes ultralytics' own (rectangular) letterbox gives on the .pt.
+        ("openvino", CHECKPOINT),
+        # The same int8 weights through the same interpreter: the same boxes.
+        ("litert", TFLITE),
+    ],
+)
+def test_a_self_run_backend_finds_ultralytics_boxes_on_real_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, weights: Path
+) -> None:
+    monkeypatch.setenv("DOZOR_OPENVINO_RECT", "true")
+    settings = eval_settings(tmp_path).model_copy(update={"model": str(weights)})
+    candidate = backend_from_settings(settings.model_copy(update={"backend": backend}))
+    reference = backend_from_settings(settings.model_copy(update={"backend": "ultralytics"}))
+    assert candidate.engine in ("openvino-rect", "litert")
+    for clip in sorted(media_dir().glob("*.mp4"))[:2]:
+        images = [f.image for f in FileSource(clip).frames(stop=30) if f.index % 10 == 0]
+        for got, want in zip(candidate.detect(images), reference.detect(images), strict=True):
+            assert len(got) == len(want) > 0, clip.name
+            order, ref_order = np.argsort(-got.scores), np.argsort(-want.scores)
+            assert got.classes[order].tolist() == want.classes[ref_order].tolist()
+            assert np.abs(got.xyxy[order] - want.xyxy[ref_order]).max() < 0.5, clip.name
+            assert np.abs(got.scores[order] - want.scores[ref_order]).max() < 1e-3
 
 
 def counts(result: ClipResult) -> Counts:

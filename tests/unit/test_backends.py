@@ -11,7 +11,7 @@ import pytest
 
 from detectors.backends import Boxes, backend_from_settings
 from detectors.backends.base import TRAFFIC_CLASSES, DetectorBackend
-from detectors.backends.registry import BACKENDS, backend_class
+from detectors.backends.registry import BACKENDS, backend_class, backend_key
 from detectors.errors import DetectorInputError
 from detectors.sources import FileSource, analysis_step
 from detectors.tracking import CameraTracker
@@ -50,6 +50,22 @@ def test_every_backend_key_names_a_backend_class() -> None:
         except ImportError:  # the backend's runtime is an optional install
             continue
         assert issubclass(cls, DetectorBackend) and cls.key == key
+
+
+@pytest.mark.parametrize(
+    ("model", "key"),
+    [
+        ("../shared/models/yolo11n_int8.tflite", "litert"),
+        ("yolo11n.pt", "openvino"),
+        ("/models/yolo11n.onnx", "ultralytics"),
+        ("/models/yolo11n.engine", "ultralytics"),
+    ],
+)
+def test_auto_runs_the_weights_on_the_fastest_backend_that_keeps_their_boxes(
+    model: str, key: str
+) -> None:
+    assert backend_key(Settings(model=model, backend="auto")) == key
+    assert backend_key(Settings(model=model, backend="ultralytics")) == "ultralytics"
 
 
 def test_an_unknown_backend_is_a_clear_input_error() -> None:

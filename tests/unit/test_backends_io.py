@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from detectors.backends.export import exported
+from detectors.backends.litert_yolo import LiteRTBackend
 from detectors.backends.yolo_io import decode, letterbox, nms
 from detectors.errors import DetectorInputError
+from dozor.settings import Settings
 
 CAR, LIGHT, PERSON = 2, 9, 0
 
@@ -29,6 +31,24 @@ def test_a_720p_frame_is_centred_between_grey_bands() -> None:
     assert canvas.shape == (640, 640, 3)
     assert (box.pad_x, box.pad_y, box.gain_x, box.gain_y) == (0, 140, 0.5, 0.5)
     assert (canvas[:140] == 114).all() and (canvas[140:500] == 200).all()
+
+
+def test_a_rectangular_input_pads_a_720p_frame_only_up_to_the_stride() -> None:
+    image = np.full((720, 1280, 3), 200, np.uint8)
+    canvas, box = letterbox(image, 640, rect=True)
+    assert canvas.shape == (384, 640, 3)  # as ultralytics letterboxes for a .pt
+    assert (box.pad_x, box.pad_y, box.gain_x, box.gain_y) == (0, 12, 0.5, 0.5)
+    assert (canvas[:12] == 114).all() and (canvas[12:372] == 200).all()
+    assert (canvas[372:] == 114).all()
+    portrait, box = letterbox(np.zeros((1000, 500, 3), np.uint8), 640, rect=True)
+    assert portrait.shape == (640, 320, 3) and (box.pad_x, box.pad_y) == (0, 0)
+
+
+def test_boxes_of_a_rectangular_input_come_back_in_the_frames_pixels() -> None:
+    _, box = letterbox(np.zeros((720, 1280, 3), np.uint8), 640, rect=True)
+    out = _output([(320, 192, 100, 50, CAR, 0.9)])  # the middle of the 640x384 input
+    found = decode(out, box, classes=[0, 2], confidence=0.25, size=640, normalized=False)
+    assert found.xyxy.tolist() == [[540.0, 310.0, 740.0, 410.0]]
 
 
 def test_boxes_come_back_in_the_frames_pixels_only_for_wanted_classes() -> None:
@@ -77,3 +97,7 @@ def test_export_refuses_what_it_cannot_build(tmp_path: Path) -> None:
         exported(tflite, "onnx", tmp_path / "cache", int8=True, calibration=tmp_path)
     with pytest.raises(DetectorInputError, match="not found"):
         exported(tmp_path / "missing.pt", "onnx", tmp_path / "cache")
+    checkpoint = tmp_path / "m.pt"
+    checkpoint.write_bytes(b"not really a model")
+    with pytest.raises(DetectorInputError, match=r"litert backend runs a \.tflite, not m\.pt"):
+        LiteRTBackend.export(Settings(model=str(checkpoint)))
