@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,6 +24,23 @@ async def db(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+T = TypeVar("T")
+
+
+async def reading(session: Session, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(session, ...)`` in the thread pool, ending the session's transaction there too:
+    its connection goes back to the pool in the same hop, not in one of its own after the
+    answer is sent (db())."""
+
+    def run() -> T:
+        try:
+            return work(session, *args, **kwargs)
+        finally:
+            session.close()
+
+    return await run_in_threadpool(run)
 
 
 def store(request: Request) -> ObjectStore:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -18,7 +17,7 @@ from dozor.settings import Settings
 from registry import audit, catalog, leases
 from registry.audit import Actor, acting
 from registry.auth import ANY_HUMAN, ANY_ROLE, Role, require
-from registry.deps import db
+from registry.deps import db, reading
 from registry.health import derive, health_rows, record_heartbeat
 from registry.models import Camera, CameraHealth, EventRecord
 from registry.paging import Limit, Offset, page_response, page_total
@@ -152,7 +151,7 @@ async def list_cameras(
     # Only the database work goes to the thread pool. Validating and serialising the page
     # there too made the other threads and the event loop queue for the GIL behind it: twice
     # the CPU per request at 16 concurrent (bench/registry_bench.py).
-    items, total = await run_in_threadpool(_select, session, settings, filters, limit, offset)
+    items, total = await reading(session, _select, settings, filters, limit, offset)
     return page_response(CameraOut, items, total, limit, offset)
 
 
@@ -280,12 +279,21 @@ def create_camera(
     dependencies=[Depends(require(*ANY_ROLE))],
     responses=NOT_FOUND,
 )
-def get_camera(
+async def get_camera(
     camera_id: CameraId,
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
 ) -> CameraOut:
-    return one_out(session, settings, get_or_404(session, camera_id))
+    # One query for the answer (a list's, for one id), in the thread pool; validated here.
+    return CameraOut.model_validate(await reading(session, _answer, settings, camera_id))
+
+
+def _answer(session: Session, settings: Settings, camera_id: str) -> dict[str, Any]:
+    rows = session.execute(catalog.ANSWER_ROWS.where(Camera.id == camera_id))
+    outs = catalog.answers(rows, settings, datetime.now(UTC))
+    if not outs:
+        raise HTTPException(404, f"camera {camera_id} not found")
+    return outs[0]
 
 
 @router.patch("/{camera_id}", response_model=CameraOut, responses=NOT_FOUND)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from contract.cases import Case, CaseEvidence, CaseManifest
 from dozor.storage import ObjectStore
 from registry.auth import EVIDENCE_READERS, Role, require
-from registry.deps import db, store
+from registry.deps import db, reading, store
 from registry.models import CaseRecord
 from registry.paging import Limit, Offset, page_response, page_total
 from registry.schemas import Page
@@ -97,7 +96,7 @@ async def list_cases(
             CaseRecord.delivered_at.is_not(None) if delivered else CaseRecord.delivered_at.is_(None)
         )
     # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
-    items, total = await run_in_threadpool(_find_cases, session, where, limit, offset)
+    items, total = await reading(session, _find_cases, where, limit, offset)
     return page_response(CaseSummary, items, total, limit, offset)
 
 

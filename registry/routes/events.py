@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,7 @@ from contract.events import DetectionEvent, EventType
 from dozor.storage import ObjectStore
 from registry.auth import ANY_HUMAN, EVIDENCE_READERS, Role, require
 from registry.db import as_utc
-from registry.deps import db, store
+from registry.deps import db, reading, store
 from registry.event_index import query_events
 from registry.models import EventRecord
 from registry.paging import Limit, Offset, page_response
@@ -57,9 +56,9 @@ async def list_events(
     offset: Offset = 0,
 ) -> Response:
     # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
-    rows, total = await run_in_threadpool(
-        query_events,
+    rows, total = await reading(
         session,
+        query_events,
         camera_id=camera_id,
         type_=type.value if type else None,
         since=since,
