@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     # Detector backend by type key (detectors/backends/registry.py); each backend reads its
     # own options from DOZOR_<KEY>_* (e.g. DOZOR_OPENVINO_THREADS).
     backend: Literal["auto", "ultralytics", "openvino", "onnxruntime", "litert", "torch"] = Field(
-        "ultralytics",
+        "auto",
         description="Who runs the detector: auto (litert for a .tflite, openvino for a .pt, "
         "else ultralytics), litert (a .tflite), openvino or onnxruntime (the export of a "
         ".pt), torch (a .pt on a GPU), ultralytics (any weights it loads).",
