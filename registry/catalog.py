@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Result, func, select
+from sqlalchemy import Result, Text, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
+from contract.health import HealthState
 from dozor.redact import redact
 from dozor.settings import Settings
 from registry import crypto
@@ -107,8 +109,14 @@ _latest_scene = (
 _heartbeat = aliased(CameraHealth, name="heartbeat")
 # One row per camera with everything its answer needs (out_fields): one query for a whole list.
 # Add filters, order and paging.
+# certified_codes as the stored JSON text: a row is a key of _answer_json, decoded on a miss.
+_RAW_CODES = cast(Camera.certified_codes, Text).label("certified_codes")
 ANSWER_ROWS = (
-    select(*OUT_COLUMNS, _latest_scene.c.version.label("scene_version"), _heartbeat)
+    select(
+        *(_RAW_CODES if c is Camera.certified_codes else c for c in OUT_COLUMNS),
+        _latest_scene.c.version.label("scene_version"),
+        _heartbeat,
+    )
     .outerjoin(_latest_scene, _latest_scene.c.camera_id == Camera.id)
     .outerjoin(_heartbeat, _heartbeat.camera_id == Camera.id)
 )
@@ -121,24 +129,59 @@ def _shown(url: str | None, has_credentials: bool) -> str | None:
     return redact(shown) if shown else None
 
 
-def out_fields(values: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
-    """A row of ANSWER_ROWS as a dict, made a CameraOut dict (in place)."""
+def _derived(
+    values: dict[str, Any], settings: Settings, now: datetime
+) -> tuple[frozenset[str], HealthState, bool]:
+    """What an answer derives from a row of ANSWER_ROWS (its credentials and heartbeat taken
+    out of ``values``): the stored credentials' names, the health and whether verification
+    lapsed."""
     has = crypto.credential_names(settings, values.pop("stream_credentials"))
+    health = derive(values.pop("heartbeat"), settings, now)[0]
+    return has, health, lapsed(values["kind"], values["verification_valid_until"], now.date())
+
+
+def _shown_fields(
+    values: dict[str, Any], has: frozenset[str], health: HealthState, is_lapsed: bool
+) -> dict[str, Any]:
     # redact() as well: rows written before credentials were split out may hold some.
     values["stream_main"] = _shown(values["stream_main"], "main" in has)
     values["stream_sub"] = _shown(values["stream_sub"], "sub" in has)
     values["stream_credentials_set"] = bool(has)
-    values["verification_lapsed"] = lapsed(
-        values["kind"], values["verification_valid_until"], now.date()
-    )
-    values["health"] = derive(values.pop("heartbeat"), settings, now)[0]
+    values["verification_lapsed"] = is_lapsed
+    values["health"] = health
     return values
 
 
-def answers(result: Result[Any], settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    """Every row of an ANSWER_ROWS result as a CameraOut dict, for validating all at once."""
+def out_fields(values: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
+    """A row of ANSWER_ROWS as a dict, made a CameraOut dict (in place)."""
+    return _shown_fields(values, *_derived(values, settings, now))
+
+
+@lru_cache(maxsize=4096)
+def _answer_json(
+    values: tuple[tuple[str, Any], ...], has: frozenset[str], health: HealthState, lapsed: bool
+) -> bytes:
+    # Kept by everything the answer is made of, so no entry goes stale: a changed camera, a
+    # new heartbeat state or another day is another key. A list of 110 cameras then costs
+    # no validation or serialisation per request, only this lookup per camera.
+    fields = dict(values)
+    codes = fields["certified_codes"]
+    fields["certified_codes"] = json.loads(codes) if codes is not None else None
+    out = CameraOut.model_validate(_shown_fields(fields, has, health, lapsed))
+    return CameraOut.__pydantic_serializer__.to_json(out)
+
+
+def answers_json(
+    result: Result[Any], settings: Settings, now: datetime
+) -> list[tuple[HealthState, bytes]]:
+    """Every row of an ANSWER_ROWS result as CameraOut JSON, with its health (a filter)."""
     keys = list(result.keys())
-    return [out_fields(dict(zip(keys, row, strict=True)), settings, now) for row in result]
+    out = []
+    for row in result:
+        values = dict(zip(keys, row, strict=True))
+        has, health, is_lapsed = _derived(values, settings, now)
+        out.append((health, _answer_json(tuple(values.items()), has, health, is_lapsed)))
+    return out
 
 
 def camera_out(

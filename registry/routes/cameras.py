@@ -20,7 +20,7 @@ from registry.auth import ANY_HUMAN, ANY_ROLE, Role, require
 from registry.deps import db, reading
 from registry.health import derive, health_rows, record_heartbeat
 from registry.models import Camera, CameraHealth, EventRecord
-from registry.paging import Limit, Offset, page_response, page_total
+from registry.paging import JSON, Limit, Offset, json_page, page_total
 from registry.schemas import (
     CAMERA_ID_PATTERN,
     CameraCreate,
@@ -119,12 +119,13 @@ def _select(
     filters: CameraFilters,
     limit: int | None = None,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Matching cameras as CameraOut dicts, and how many match in all."""
+) -> tuple[list[bytes], int]:
+    """Matching cameras as CameraOut JSON, and how many match in all."""
     now = datetime.now(UTC)
     stmt = filters.statement(now.date())
     if filters.health is None and limit is not None:
-        outs = catalog.answers(session.execute(stmt.limit(limit).offset(offset)), settings, now)
+        rows = session.execute(stmt.limit(limit).offset(offset))
+        outs = [out for _, out in catalog.answers_json(rows, settings, now)]
         total = page_total(
             len(outs),
             limit,
@@ -133,8 +134,8 @@ def _select(
         )
         return outs, total
     # Health is derived from the clock, not stored: filter after deriving it.
-    outs = catalog.answers(session.execute(stmt), settings, now)
-    outs = [o for o in outs if filters.health in (None, o["health"])]
+    answers = catalog.answers_json(session.execute(stmt), settings, now)
+    outs = [out for health, out in answers if filters.health in (None, health)]
     page = outs[offset : offset + limit] if limit is not None else outs
     return page, len(outs)
 
@@ -148,11 +149,9 @@ async def list_cameras(
     offset: Offset = 0,
 ) -> Response:
     """Cameras and enforcement units, by id, filtered; stream credentials never shown."""
-    # Only the database work goes to the thread pool. Validating and serialising the page
-    # there too made the other threads and the event loop queue for the GIL behind it: twice
-    # the CPU per request at 16 concurrent (bench/registry_bench.py).
+    # Each camera's JSON is made once (catalog.answers_json), not for every request.
     items, total = await reading(session, _select, settings, filters, limit, offset)
-    return page_response(CameraOut, items, total, limit, offset)
+    return json_page(items, total, limit, offset)
 
 
 GEOJSON_PROPERTIES = (
@@ -211,7 +210,7 @@ def cameras_geojson(
 ) -> Response:
     """All matching cameras as a GeoJSON FeatureCollection (points, [lon, lat])."""
     items, _ = _select(session, settings, filters)
-    cams = _CAMERAS.validate_python(items)
+    cams = _CAMERAS.validate_json(b"[" + b",".join(items) + b"]")
     body = FeatureCollection(features=[to_feature(c) for c in cams])
     return Response(body.model_dump_json(), media_type="application/geo+json")
 
@@ -283,17 +282,17 @@ async def get_camera(
     camera_id: CameraId,
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
-) -> CameraOut:
-    # One query for the answer (a list's, for one id), in the thread pool; validated here.
-    return CameraOut.model_validate(await reading(session, _answer, settings, camera_id))
+) -> Response:
+    # One query, a list's answer row for one id, in the thread pool.
+    return Response(await reading(session, _answer, settings, camera_id), media_type=JSON)
 
 
-def _answer(session: Session, settings: Settings, camera_id: str) -> dict[str, Any]:
+def _answer(session: Session, settings: Settings, camera_id: str) -> bytes:
     rows = session.execute(catalog.ANSWER_ROWS.where(Camera.id == camera_id))
-    outs = catalog.answers(rows, settings, datetime.now(UTC))
+    outs = catalog.answers_json(rows, settings, datetime.now(UTC))
     if not outs:
         raise HTTPException(404, f"camera {camera_id} not found")
-    return outs[0]
+    return outs[0][1]
 
 
 @router.patch("/{camera_id}", response_model=CameraOut, responses=NOT_FOUND)
