@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -130,14 +131,17 @@ def _shown(url: str | None, has_credentials: bool) -> str | None:
 
 
 def _derived(
-    values: dict[str, Any], settings: Settings, now: datetime
+    credentials: str | None,
+    heartbeat: CameraHealth | None,
+    kind: str,
+    valid_until: date | None,
+    settings: Settings,
+    now: datetime,
 ) -> tuple[frozenset[str], HealthState, bool]:
-    """What an answer derives from a row of ANSWER_ROWS (its credentials and heartbeat taken
-    out of ``values``): the stored credentials' names, the health and whether verification
-    lapsed."""
-    has = crypto.credential_names(settings, values.pop("stream_credentials"))
-    health = derive(values.pop("heartbeat"), settings, now)[0]
-    return has, health, lapsed(values["kind"], values["verification_valid_until"], now.date())
+    """What an answer derives: the stored credentials' names, the health at ``now`` and
+    whether verification has lapsed."""
+    has = crypto.credential_names(settings, credentials)
+    return has, derive(heartbeat, settings, now)[0], lapsed(kind, valid_until, now.date())
 
 
 def _shown_fields(
@@ -154,17 +158,26 @@ def _shown_fields(
 
 def out_fields(values: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
     """A row of ANSWER_ROWS as a dict, made a CameraOut dict (in place)."""
-    return _shown_fields(values, *_derived(values, settings, now))
+    credentials, heartbeat = values.pop("stream_credentials"), values.pop("heartbeat")
+    kind, valid_until = values["kind"], values["verification_valid_until"]
+    return _shown_fields(
+        values, *_derived(credentials, heartbeat, kind, valid_until, settings, now)
+    )
 
 
 @lru_cache(maxsize=4096)
 def _answer_json(
-    values: tuple[tuple[str, Any], ...], has: frozenset[str], health: HealthState, lapsed: bool
+    keys: tuple[str, ...],
+    shown: tuple[Any, ...],
+    has: frozenset[str],
+    health: HealthState,
+    lapsed: bool,
 ) -> bytes:
     # Kept by everything the answer is made of, so no entry goes stale: a changed camera, a
     # new heartbeat state or another day is another key. A list of 110 cameras then costs
     # no validation or serialisation per request, only this lookup per camera.
-    fields = dict(values)
+    fields = dict(zip(keys, shown, strict=True))
+    del fields["stream_credentials"]
     codes = fields["certified_codes"]
     fields["certified_codes"] = json.loads(codes) if codes is not None else None
     out = CameraOut.model_validate(_shown_fields(fields, has, health, lapsed))
@@ -175,12 +188,19 @@ def answers_json(
     result: Result[Any], settings: Settings, now: datetime
 ) -> list[tuple[HealthState, bytes]]:
     """Every row of an ANSWER_ROWS result as CameraOut JSON, with its health (a filter)."""
-    keys = list(result.keys())
+    # A row is the columns its answer shows, then its heartbeat: those columns, as they come,
+    # are the key (a dict of them per row cost more than the rest of the list).
+    *shown, _ = result.keys()
+    keys = tuple(shown)
+    pick = itemgetter(
+        *(keys.index(k) for k in ("stream_credentials", "kind", "verification_valid_until"))
+    )
     out = []
-    for row in result:
-        values = dict(zip(keys, row, strict=True))
-        has, health, is_lapsed = _derived(values, settings, now)
-        out.append((health, _answer_json(tuple(values.items()), has, health, is_lapsed)))
+    values: list[Any]
+    for *values, heartbeat in result:
+        credentials, kind, valid_until = pick(values)
+        derived = _derived(credentials, heartbeat, kind, valid_until, settings, now)
+        out.append((derived[1], _answer_json(keys, tuple(values), *derived)))
     return out
 
 
