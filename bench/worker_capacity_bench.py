@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import cv2
 
@@ -30,7 +29,6 @@ from bench.pipeline_bench import (
     pipeline,
 )
 from detectors.backends import DetectorBackend, backend_from_settings
-from detectors.backends.registry import backend_key
 from detectors.sources import FileSource, LiveSource
 from detectors.stream_reader import ReaderOptions
 from detectors.tracking import CameraTracker
@@ -118,8 +116,8 @@ def main() -> None:
         f"{seconds:.1f} s per measurement"
     )
     print(
-        f"baseline: ultralytics on {REFERENCE_MODEL.name}; engine: {backend_key(chosen)} on "
-        f"{Path(chosen.model).name}"
+        f"baseline: ultralytics on {REFERENCE_MODEL.name}; engine: "
+        f"{detectors['engine'].engine} on {detectors['engine'].model_name}"
     )
     print(
         f"decode alone: {decode_ms:.1f} ms/frame -> {decode_ms * source_fps / 10:.0f}% "

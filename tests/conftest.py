@@ -32,7 +32,7 @@ def media_dir() -> Path:
 def model_path() -> str:
     return os.environ.get(
         "DOZOR_MODEL",
-        str(Path(__file__).parents[2] / "shared" / "models" / "yolo11n_int8.tflite"),
+        str(Path(__file__).parents[2] / "shared" / "models" / "yolo11n_from_int8tflite.pt"),
     )
 
 
@@ -136,8 +136,14 @@ def own_stack(state_dir: Path, **overrides: object) -> Iterator[Settings]:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as DOZOR_* variables, for a `dozor` subprocess."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOZOR_")}
+    """The settings as DOZOR_* variables, for a `dozor` subprocess; the detector backends' own
+    options (DOZOR_OPENVINO_INT8, ...) pass as they are, so it runs the same engine."""
+    from detectors.backends.registry import BACKENDS
+
+    options = tuple(f"DOZOR_{key.upper()}_" for key in BACKENDS)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("DOZOR_") or k.startswith(options)
+    }
     for name, value in settings.model_dump().items():
         if value is None:
             continue

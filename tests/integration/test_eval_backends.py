@@ -1,14 +1,16 @@
 """The engine's backend holds the rules' accuracy: `dozor eval` on every labelled clip, at the
-live rate, with the default engine (LiteRT running the int8 TFLite, the reference model,
-itself) and with OpenVINO (FP32) running the export of the .pt checkpoint rebuilt from it,
-loses no true event and raises no new false alarm against ultralytics on the same .pt and on
-the TFLite. INT8 is left out: its NNCF calibration alone costs about two minutes of a 2-core
-machine. OpenVINO on a rectangular input (DOZOR_OPENVINO_RECT) is held to ultralytics' boxes
-on the same .pt only: on the crosswalk clip both raise two stopped-vehicle false alarms
-that the square input and the TFLite do not."""
+live rate, with the engines `./dev` and `DOZOR_BACKEND=auto` choose loses no true event and
+raises no new false alarm against ultralytics on the int8 TFLite (the reference model) and on
+the .pt checkpoint rebuilt from it: OpenVINO INT8 on rectangular input (the dev and test
+default; NNCF calibrates it once per models cache, about two minutes), OpenVINO FP32 on the
+.pt and LiteRT on the TFLite itself. OpenVINO FP32 on rectangular input is held to
+ultralytics' boxes on the same .pt only: on the crosswalk clip both raise two stopped-vehicle
+false alarms that the TFLite does not."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 
 from contract.events import EventType
 from detectors.backends import backend_from_settings
+from detectors.backends.openvino_yolo import OpenVINOConfig
 from detectors.backends.registry import backend_key
 from detectors.eval import ClipResult, Evaluator, scored
 from detectors.sources import FileSource
@@ -28,24 +31,56 @@ MODELS = Path(model_path()).parent
 TFLITE = MODELS / "yolo11n_int8.tflite"
 CHECKPOINT = MODELS / "yolo11n_from_int8tflite.pt"
 
-#: Run name -> the settings it evaluates with.
-RUNS: dict[str, dict[str, object]] = {
-    "ultralytics-tflite": {"backend": "ultralytics", "model": str(TFLITE)},
-    "ultralytics-pt": {"backend": "ultralytics", "model": str(CHECKPOINT)},
-    "openvino-pt": {"backend": "openvino", "model": str(CHECKPOINT)},
-    "litert-tflite": {"backend": "litert", "model": str(TFLITE)},
+#: The backends' own options (DOZOR_OPENVINO_*) a run sets; the others are unset for it.
+ENGINE_OPTIONS = ("DOZOR_OPENVINO_INT8", "DOZOR_OPENVINO_RECT", "DOZOR_OPENVINO_CALIBRATION")
+INT8_RECT = {
+    "DOZOR_OPENVINO_INT8": "true",
+    "DOZOR_OPENVINO_RECT": "true",
+    "DOZOR_OPENVINO_CALIBRATION": str(media_dir()),
+}
+#: Run name -> the settings it evaluates with, and its backend's options.
+RUNS: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+    "ultralytics-tflite": ({"backend": "ultralytics", "model": str(TFLITE)}, {}),
+    "ultralytics-pt": ({"backend": "ultralytics", "model": str(CHECKPOINT)}, {}),
+    "openvino-int8-rect-pt": ({"backend": "openvino", "model": str(CHECKPOINT)}, INT8_RECT),
+    "openvino-pt": ({"backend": "openvino", "model": str(CHECKPOINT)}, {}),
+    "litert-tflite": ({"backend": "litert", "model": str(TFLITE)}, {}),
 }
 REFERENCES = ("ultralytics-pt", "ultralytics-tflite")
-CANDIDATES = ("openvino-pt", "litert-tflite")
+CANDIDATES = ("openvino-int8-rect-pt", "openvino-pt", "litert-tflite")
 CLIPS = sorted(p.stem for p in (Path(__file__).parents[1] / "ground_truth").glob("*.json"))
 
 Counts = dict[EventType, tuple[int, int]]
 
 
+@contextmanager
+def options(env: dict[str, str]) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ENGINE_OPTIONS:
+            patch.delenv(name, raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield
+
+
+def engine(settings: Settings) -> tuple[str, str, bool, bool]:
+    """What runs the model: backend, weights, and for OpenVINO whether INT8 and rectangular."""
+    key = backend_key(settings)
+    config = OpenVINOConfig() if key == "openvino" else OpenVINOConfig.model_construct()
+    return key, settings.model, config.int8, config.rect
+
+
 def test_the_default_engine_is_one_held_here() -> None:
-    for model in (model_path(), str(TFLITE), str(CHECKPOINT)):
-        default = {"backend": backend_key(Settings(model=model, backend="auto")), "model": model}
-        assert default in [RUNS[name] for name in CANDIDATES]
+    held = []
+    for name in CANDIDATES:
+        fields, env = RUNS[name]
+        with options(env):
+            held.append(engine(Settings(**fields)))  # type: ignore[arg-type]
+    # What the environment (./dev) configures, and `auto` on each of the shared weights.
+    assert engine(Settings(model=model_path())) in held
+    for model in (TFLITE, CHECKPOINT):
+        with options({}):
+            assert engine(Settings(model=str(model), backend="auto")) in held
 
 
 @pytest.mark.parametrize(
@@ -61,6 +96,7 @@ def test_the_default_engine_is_one_held_here() -> None:
 def test_a_self_run_backend_finds_ultralytics_boxes_on_real_frames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, weights: Path
 ) -> None:
+    monkeypatch.delenv("DOZOR_OPENVINO_INT8", raising=False)
     monkeypatch.setenv("DOZOR_OPENVINO_RECT", "true")
     settings = eval_settings(tmp_path).model_copy(update={"model": str(weights)})
     candidate = backend_from_settings(settings.model_copy(update={"backend": backend}))
@@ -87,9 +123,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Counts
     # the eval cache keys on each backend's model hash, so no run reads another's detections.
     state = tmp_path_factory.mktemp("eval-backends")
     out: dict[str, dict[str, Counts]] = {}
-    for name, fields in RUNS.items():
-        evaluator = Evaluator(eval_settings(state).model_copy(update=fields))
-        results = [evaluator.evaluate(video) for video in evaluator.clips()]
+    for name, (fields, env) in RUNS.items():
+        with options(env):
+            evaluator = Evaluator(eval_settings(state).model_copy(update=fields))
+            results = [evaluator.evaluate(video) for video in evaluator.clips()]
         assert not any(r.from_cache for r in results), name
         out[name] = {r.clip: counts(r) for r in results}
         print(f"\n{name}: " + "; ".join(f"{c} {_show(n)}" for c, n in out[name].items()))
