@@ -6,9 +6,14 @@ DOZOR_OPENVINO_RECT a 720p camera's frames go in as 640x384, not 640x640: about 
 work, and exactly the boxes ultralytics finds with the same .pt (it letterboxes a .pt so);
 not the default, as on the labelled crosswalk clip it raises two stopped-vehicle false
 alarms the square input and the reference TFLite do not (tests/integration/
-test_eval_backends.py). Frames of a batch (many cameras, or a replay's next frames) go through an
-AsyncInferQueue, so the CPU's streams work on several at once; a single frame uses a
-latency-compiled network with every thread.
+test_eval_backends.py).
+
+Every frame goes through an AsyncInferQueue of a throughput-compiled network: the frames of
+a batch (many cameras, a replay's next frames) run at once on the CPU's streams, and a lone
+frame takes one stream's threads. A live worker's rounds are mostly of one frame (cameras'
+frames come at different times); a latency-compiled network with every thread made each of
+them wait for the cores the decoders and the rules were using, and sustained fewer cameras
+(bench/worker_capacity_bench.py).
 """
 
 from __future__ import annotations
@@ -43,19 +48,6 @@ class OpenVINOConfig(BaseSettings):
     rect: bool = Field(False, description="Feed frames letterboxed to the stride, not square.")
 
 
-class _Compiled:
-    """The network compiled for one input shape: one request for a lone frame, a queue of
-    them for a batch."""
-
-    def __init__(self, core: ov.Core, model: ov.Model, device: str, base: dict[str, object]):
-        import openvino as ov
-
-        single = core.compile_model(model, device, {**base, "PERFORMANCE_HINT": "LATENCY"})
-        many = core.compile_model(model, device, {**base, "PERFORMANCE_HINT": "THROUGHPUT"})
-        self.request = single.create_infer_request()
-        self.queue = ov.AsyncInferQueue(many, many.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-
-
 class OpenVINOBackend(NetworkBackend):
     key = "openvino"
     format = "openvino"
@@ -75,7 +67,7 @@ class OpenVINOBackend(NetworkBackend):
         self._base: dict[str, object] = {"INFERENCE_PRECISION_HINT": config.precision}
         if config.threads:
             self._base["INFERENCE_NUM_THREADS"] = config.threads
-        self._compiled: dict[tuple[int, ...], _Compiled] = {}
+        self._queues: dict[tuple[int, ...], ov.AsyncInferQueue] = {}
         self._outputs: dict[int, np.ndarray] = {}
 
     @classmethod
@@ -96,25 +88,31 @@ class OpenVINOBackend(NetworkBackend):
             network, OpenVINOConfig(), confidence=settings.confidence, tracker=settings.tracker
         )
 
-    def _for(self, shape: tuple[int, ...]) -> _Compiled:
-        if shape not in self._compiled:
+    def _queue(self, shape: tuple[int, ...]) -> ov.AsyncInferQueue:
+        """The requests of the network compiled for one input shape."""
+        if shape not in self._queues:
+            import openvino as ov
+
             if self.network.dynamic:
                 self._model.reshape(list(shape))
-            compiled = _Compiled(self._core, self._model, self._device, self._base)
-            compiled.queue.set_callback(self._done)
-            self._compiled[shape] = compiled
-        return self._compiled[shape]
+            compiled = self._core.compile_model(
+                self._model, self._device, {**self._base, "PERFORMANCE_HINT": "THROUGHPUT"}
+            )
+            queue = ov.AsyncInferQueue(
+                compiled, compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+            )
+            queue.set_callback(self._done)
+            self._queues[shape] = queue
+        return self._queues[shape]
 
     def _done(self, request: object, index: int) -> None:
         self._outputs[index] = request.get_output_tensor(0).data[0].copy()  # type: ignore[attr-defined]
 
     def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
-        if len(batch) == 1:
-            return [self._for(batch[0].shape).request.infer({0: batch[0]})[0][0]]
         self._outputs = {}
         queues = []
         for i, x in enumerate(batch):
-            queue = self._for(x.shape).queue
+            queue = self._queue(x.shape)
             queue.start_async({0: x}, i)
             queues.append(queue)
         for queue in {id(q): q for q in queues}.values():
