@@ -32,7 +32,7 @@ def media_dir() -> Path:
 def model_path() -> str:
     return os.environ.get(
         "DOZOR_MODEL",
-        str(Path(__file__).parents[2] / "shared" / "models" / "yolo11n_from_int8tflite.pt"),
+        str(Path(__file__).parents[2] / "shared" / "models" / "yolo11n_int8.tflite"),
     )
 
 

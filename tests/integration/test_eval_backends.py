@@ -1,11 +1,11 @@
 """The engine's backend holds the rules' accuracy: `dozor eval` on every labelled clip, at the
 live rate, with the engines `./dev` and `DOZOR_BACKEND=auto` choose loses no true event and
 raises no new false alarm against ultralytics on the int8 TFLite (the reference model) and on
-the .pt checkpoint rebuilt from it: OpenVINO INT8 on rectangular input (the dev and test
-default; NNCF calibrates it once per models cache, about two minutes), OpenVINO FP32 on the
-.pt and LiteRT on the TFLite itself. OpenVINO FP32 on rectangular input is held to
-ultralytics' boxes on the same .pt only: on the crosswalk clip both raise two stopped-vehicle
-false alarms that the TFLite does not."""
+the .pt checkpoint rebuilt from it: LiteRT on the TFLite itself (the dev and test default),
+OpenVINO FP32 on the .pt, and OpenVINO INT8 on rectangular input (the fastest; NNCF
+calibrates it once per models cache, about two minutes, on these same clips). OpenVINO FP32
+on rectangular input is held to ultralytics' boxes on the same .pt only: on the crosswalk
+clip both raise two stopped-vehicle false alarms that the TFLite does not."""
 
 from __future__ import annotations
 
