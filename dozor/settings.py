@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -262,3 +264,22 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def child_env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a child `dozor` process that must run with ``settings``: each field
+    as these settings hold it (unset ones left to the child's defaults); every other variable
+    of ``environ`` as it is, the DOZOR_* ones that are no field too: those are the detector
+    backends' own options (DOZOR_OPENVINO_INT8, DOZOR_TORCH_DEVICE, ...), without which the
+    child would run another engine than its parent."""
+    fields = {f"DOZOR_{name.upper()}" for name in Settings.model_fields}
+    env = {k: v for k, v in environ.items() if k not in fields}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"DOZOR_{name.upper()}"] = (
+            json.dumps(value) if isinstance(value, dict | list) else str(value)
+        )
+    return env

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.scene import SceneConfig
-from dozor.settings import Settings
+from dozor.settings import Settings, child_env
 
 
 class PreviewBusy(RuntimeError):
@@ -30,21 +30,10 @@ class PreviewBusy(RuntimeError):
 
 def env_for(settings: Settings) -> dict[str, str]:
     """The settings as DOZOR_* variables, for the child process."""
+    env = child_env(settings, os.environ)
     # Capture options meant for live streams (set by whoever started the API) would break
     # decoding a recorded file.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DOZOR_") and k != "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-    }
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"DOZOR_{name.upper()}"] = (
-            json.dumps(value) if isinstance(value, dict | list) else str(value)
-        )
+    env.pop("OPENCV_FFMPEG_CAPTURE_OPTIONS", None)
     return env
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dozor.settings import Settings
+from dozor.settings import Settings, child_env
 
 # The worker id of the test stack's settings, enrolled by `set_up` (a replay key).
 TEST_WORKER = "test-worker"
@@ -136,18 +136,5 @@ def own_stack(state_dir: Path, **overrides: object) -> Iterator[Settings]:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as DOZOR_* variables, for a `dozor` subprocess; the detector backends' own
-    options (DOZOR_OPENVINO_INT8, ...) pass as they are, so it runs the same engine."""
-    from detectors.backends.registry import BACKENDS
-
-    options = tuple(f"DOZOR_{key.upper()}_" for key in BACKENDS)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("DOZOR_") or k.startswith(options)
-    }
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"DOZOR_{name.upper()}"] = str(value)
-    return env
+    """The settings as DOZOR_* variables, for a `dozor` subprocess running the same engine."""
+    return child_env(settings, os.environ)
