@@ -28,11 +28,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline_bench import CHECKPOINT, CLIP_CAMERAS, media, pipeline
+from bench.pipeline_bench import CLIP_CAMERAS, engine_settings, media
+from dozor.settings import Settings
 
 CLIP = "dual_carriageway_uk_approaching.mp4"
 SUSTAINED = 0.95
@@ -55,40 +55,19 @@ def _worker(
     clip: str, streams: int, fps: float, batch: int, seconds: float, ready: Any, go: Any, out: Any
 ) -> None:
     """One worker process: its streams, its own backend, the worker's analysis loop."""
+    from bench.worker_capacity_bench import analyse_for, live_cameras
     from detectors.backends import backend_from_settings
-    from detectors.sources import FileSource, LiveSource
+    from detectors.sources import FileSource
     from detectors.stream_reader import ReaderOptions
-    from detectors.tracking import CameraTracker
-    from detectors.worker import CameraRun, StageTimes, analyse
-    from registry.leases import Lease
 
     detector = backend_from_settings(_settings())
-    path = media(clip)
-    detector.detect([FileSource(path).frames().__next__().image])  # runtime set-up, not a cost
+    detector.detect([next(FileSource(media(clip)).frames()).image])  # set-up, not a cost
     # A file played as a camera restarts at once when it ends, like a stream that never stops.
     options = ReaderOptions(analysis_fps=fps, queue_frames=1, backoff_initial_s=0.01)
-    runs = []
-    for i in range(streams):
-        live = LiveSource(str(path), options, started_at=datetime.now(UTC))
-        tracker = CameraTracker(detector, fps)
-        pipe, _ = pipeline(clip, FileSource(path), tracker, fps)
-        forever = datetime.max.replace(tzinfo=UTC)
-        lease = Lease(f"{CLIP_CAMERAS[clip]}-{os.getpid()}-{i}", "bench", 1, forever)
-        runs.append(CameraRun(lease, float("inf"), live, tracker, pipe))
-        live.start()
+    runs = live_cameras(detector, clip, streams, options)
     ready.put(os.getpid())
-    go.wait()
-    for run in runs:  # start from empty queues, together with the other processes
-        while run.source.poll():
-            pass
-    times = StageTimes()
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        if not analyse(runs, detector, batch, times):
-            time.sleep(0.001)
-    elapsed = time.perf_counter() - start
-    for run in runs:
-        run.source.stop()
+    go.wait()  # start together with the other processes
+    times, elapsed = analyse_for(runs, detector, batch, seconds)
     out.put(
         WorkerResult(
             streams=streams,
@@ -104,16 +83,12 @@ def _worker(
     )
 
 
-def _settings() -> Any:
-    from dozor.settings import Settings
-
+def _settings() -> Settings:
+    """The engine the settings choose; torch where DOZOR_BACKEND is unset."""
     chosen = Settings()
-    updates: dict[str, object] = {}
-    if "backend" not in chosen.model_fields_set:
-        updates["backend"] = "torch"
-    if "model" not in chosen.model_fields_set:
-        updates["model"] = str(CHECKPOINT)
-    return chosen.model_copy(update=updates)
+    return engine_settings(
+        backend=chosen.backend if "backend" in chosen.model_fields_set else "torch"
+    )
 
 
 class Sampler:

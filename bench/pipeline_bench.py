@@ -54,7 +54,9 @@ def engine_settings(**overrides: object) -> Settings:
     chosen = Settings(**overrides)  # type: ignore[arg-type]
     if "model" in chosen.model_fields_set:
         return chosen
-    default = CHECKPOINT if chosen.backend in ("openvino", "onnxruntime") else REFERENCE_MODEL
+    default = (
+        CHECKPOINT if chosen.backend in ("openvino", "onnxruntime", "torch") else REFERENCE_MODEL
+    )
     return chosen.model_copy(update={"model": str(default)})
 
 

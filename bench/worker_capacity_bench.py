@@ -49,31 +49,49 @@ def decode_ms_per_frame(frames: int = 120) -> float:
     return 1000 * (time.perf_counter() - start) / frames
 
 
-def measure(
-    detector: DetectorBackend, cameras: int, fps: float, seconds: float
-) -> dict[str, float]:
-    options = ReaderOptions(analysis_fps=fps, queue_frames=1)
-    source = FileSource(media(CLIP))
+def live_cameras(
+    detector: DetectorBackend, clip: str, cameras: int, options: ReaderOptions
+) -> list[CameraRun]:
+    """``cameras`` live sources playing ``clip``, started, each with its tracker and pipeline."""
+    source = FileSource(media(clip))
+    fps = options.analysis_fps
+    forever = datetime.max.replace(tzinfo=UTC)
     runs = []
     for i in range(cameras):
-        live = LiveSource(str(media(CLIP)), options, started_at=datetime.now(UTC))
+        live = LiveSource(str(media(clip)), options, started_at=datetime.now(UTC))
         tracker = CameraTracker(detector, fps)
-        pipe, _ = pipeline(CLIP, source, tracker, fps)
-        lease = Lease(f"{CLIP_CAMERAS[CLIP]}-{i}", "bench", 1, datetime.max.replace(tzinfo=UTC))
+        pipe, _ = pipeline(clip, source, tracker, fps)
+        lease = Lease(f"{CLIP_CAMERAS[clip]}-{i}", "bench", 1, forever)
         runs.append(CameraRun(lease, float("inf"), live, tracker, pipe))
         live.start()
-    times = StageTimes()
-    time.sleep(1.5)  # let every reader open its file
-    for run in runs:  # start from an empty queue
+    return runs
+
+
+def analyse_for(
+    runs: list[CameraRun], detector: DetectorBackend, batch: int, seconds: float
+) -> tuple[StageTimes, float]:
+    """The worker's loop over ``runs`` for ``seconds`` from empty queues, then the sources
+    stopped: its stage times and the seconds it ran."""
+    for run in runs:
         while run.source.poll():
             pass
+    times = StageTimes()
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
-        if not analyse(runs, detector, 16, times):
+        if not analyse(runs, detector, batch, times):
             time.sleep(0.002)
     elapsed = time.perf_counter() - start
     for run in runs:
         run.source.stop()
+    return times, elapsed
+
+
+def measure(
+    detector: DetectorBackend, cameras: int, fps: float, seconds: float
+) -> dict[str, float]:
+    runs = live_cameras(detector, CLIP, cameras, ReaderOptions(analysis_fps=fps, queue_frames=1))
+    time.sleep(1.5)  # let every reader open its file
+    times, elapsed = analyse_for(runs, detector, 16, seconds)
     delivered = sum(r.source.reader.stats.delivered for r in runs)
     dropped = sum(r.source.reader.stats.dropped for r in runs)
     frames = max(times.frames, 1)
