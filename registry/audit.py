@@ -6,7 +6,7 @@ secret. Entries are written in the same transaction as the change they describe.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,11 +25,12 @@ class Actor:
     role: Role
 
 
-def acting(*roles: Role) -> Callable[..., Actor]:
+def acting(*roles: Role) -> Callable[..., Awaitable[Actor]]:
     """Dependency like :func:`registry.auth.require`, naming the token holder for the log."""
     check = require(*roles)
 
-    def dependency(request: Request, role: Role = Depends(check)) -> Actor:
+    # async: a plain def would cost a thread-pool hop for two attribute reads.
+    async def dependency(request: Request, role: Role = Depends(check)) -> Actor:
         return Actor(name=request.state.actor, role=role)
 
     return dependency

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
-from registry.deps import db
+from registry.deps import db, querying
 from registry.models import ApiToken
 
 
@@ -71,11 +71,11 @@ def revoke_token(session: Session, token_id: int) -> ApiToken | None:
     return row
 
 
-def require(*roles: Role) -> Callable[..., Role]:
+def require(*roles: Role) -> Callable[..., Awaitable[Role]]:
     """Dependency: the caller's role, if it is one of ``roles``; else 401/403."""
     allowed = frozenset(roles)
 
-    def dependency(
+    async def dependency(
         request: Request,
         # The route's own session (FastAPI caches the dependency per request): one
         # connection per request, not one for the token and one for the work.
@@ -88,7 +88,7 @@ def require(*roles: Role) -> Callable[..., Role]:
                 "missing bearer token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        row = lookup_token(session, creds.credentials)
+        row = await querying(session, lookup_token, creds.credentials)
         if row is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
