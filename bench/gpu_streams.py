@@ -5,12 +5,13 @@ Usage (from the repo root): python -m bench.gpu_streams [--streams 16,32,64,110]
 Each stream is a real clip played as a live camera (its own decode thread, wall-clock
 stamps, frames dropped when analysis falls behind, the clip restarting when it ends). The
 streams are shared among worker processes, as worker pods share a GPU node; each runs the
-live worker's own loop (detectors.worker.analyse): one batch across its cameras through the
-backend the settings choose (default here: `torch`, FP16 on the first GPU), then per-camera
-tracking, rules and evidence (to memory). For each stream count it prints the analysed fps
-per stream (slowest and mean) against the target, the share of frames dropped, the batch
-size, milliseconds per analysed frame by stage, and the GPU's utilisation and memory (NVML)
-and the CPU's over the measurement. The last line is the number of streams sustained (every
+live worker's own loop (detectors/analyser.py): one batch across its cameras through the
+backend the settings choose (default here: `torch`, FP16 on the first GPU) on its inference
+thread, while its main thread runs per-camera tracking, rules and evidence (to memory) for the
+batch before. For each stream count it prints the analysed fps per stream (slowest and mean)
+against the target, the share of frames dropped, the batch size, milliseconds per analysed
+frame by stage, and the GPU's utilisation and memory (NVML) and the CPU's over the
+measurement. The last line is the number of streams sustained (every
 stream at 95% of the target or better).
 
 Decoding runs on the CPU cores (OpenCV's FFmpeg), which is why the processes are many: a

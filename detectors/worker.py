@@ -1,8 +1,9 @@
 """The live detector worker: many cameras per process, a city's cameras spread over workers.
 
-Each camera is decoded on a thread of its own (detectors/stream_reader.py); the main
-thread batches the waiting frames of all cameras through one model, then runs each
-camera's tracking, rules, evidence and publishing through the same Pipeline replays use.
+Each camera is decoded on a thread of its own (detectors/stream_reader.py); the waiting
+frames of all cameras go through one model in a batch, on the inference thread, while the
+main thread runs each camera's tracking, rules, evidence and publishing for the batch before
+(detectors/analyser.py), through the same Pipeline replays use.
 
 Cameras are held by leases (detectors/lease_keeper.py, through detectors/boundary.py to the
 registry); streams are watched by detectors/stream_watch.py and health reported by
@@ -30,7 +31,8 @@ from datetime import UTC, datetime
 from prometheus_client import start_http_server
 
 from contract.events import DetectionEvent
-from detectors.backends import DetectorBackend, backend_from_settings
+from detectors.analyser import Analyser, StageTimes
+from detectors.backends import backend_from_settings
 from detectors.boundary import RegistryLink
 from detectors.camera_run import CameraRun, LeaseLost
 from detectors.health_report import HealthReporter
@@ -43,15 +45,7 @@ from detectors.sources import LiveSource
 from detectors.stream_reader import ReaderOptions, configure_ffmpeg
 from detectors.stream_watch import StreamWatcher
 from detectors.tracking import CameraTracker
-from detectors.worker_metrics import (
-    BATCH,
-    EVENTS,
-    FRAMES_ANALYSED,
-    LEASES,
-    PENDING_FINDINGS,
-    STAGE,
-    forget_camera,
-)
+from detectors.worker_metrics import EVENTS, LEASES, forget_camera
 from dozor import bus
 from dozor.redact import redact
 from dozor.settings import Settings
@@ -60,69 +54,6 @@ from evidence.capture import EvidenceWriter
 from evidence.signing import load_detector_signer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StageTimes:
-    """Where the main thread's time goes; decoding happens on the reader threads."""
-
-    inference_s: float = 0.0
-    pipeline_s: float = 0.0  # tracking, rules, evidence and publishing
-    publish_s: float = 0.0
-    batches: int = 0
-    frames: int = 0
-
-
-def analyse(
-    runs: list[CameraRun], detector: DetectorBackend, max_batch: int, times: StageTimes
-) -> int:
-    """One round: the waiting frame of every camera, detected in one batch, then each
-    camera's pipeline. Returns the frames analysed."""
-    ready = []
-    for run in runs:
-        frame = None if run.fenced else run.source.poll()
-        if frame is None:
-            continue
-        scene = run.pipeline.camera.scene
-        if frame.image.shape[:2] != (scene.frame_height, scene.frame_width):
-            run.errors += 1
-            run.last_error = (
-                f"stream is {frame.image.shape[1]}x{frame.image.shape[0]} but the scene is "
-                f"drawn for {scene.frame_width}x{scene.frame_height}"
-            )
-            continue
-        ready.append((run, frame))
-    if not ready:
-        return 0
-    start = time.perf_counter()
-    boxes = detector.detect([frame.image for _, frame in ready], max_batch)
-    inferred = time.perf_counter()
-    for (run, frame), found in zip(ready, boxes, strict=True):
-        try:
-            run.pipeline.process(frame, found)
-        except LeaseLost:
-            run.fenced = True
-        except Exception as exc:  # one camera's failure (S3, Kafka) must not stop the others
-            run.errors += 1
-            run.last_error = f"analysis failed: {type(exc).__name__}: {exc}"[:500]
-            log.exception("analysis failed", extra={"camera_id": run.camera_id})
-        if run.pipeline.paused:
-            run.last_error = (
-                f"analysis paused: {len(run.pipeline.pending)} findings wait for S3/Kafka"
-            )
-        PENDING_FINDINGS.labels(run.camera_id).set(len(run.pipeline.pending))
-        run.analysed += 1
-        run.inference_s += (inferred - start) / len(ready)
-        FRAMES_ANALYSED.labels(run.camera_id).inc()
-    done = time.perf_counter()
-    times.inference_s += inferred - start
-    times.pipeline_s += done - inferred
-    times.batches += 1
-    times.frames += len(ready)
-    STAGE.labels("inference").observe(inferred - start)
-    STAGE.labels("pipeline").observe(done - inferred)
-    BATCH.observe(len(ready))
-    return len(ready)
 
 
 @dataclass(frozen=True)
@@ -160,6 +91,7 @@ class Worker:
         s = self.settings
         configure_ffmpeg(s.stream_ffmpeg_options)
         self.detector = backend_from_settings(s)
+        self.analyser = Analyser(self.detector, s.worker_batch_max, self.times)
         self.evidence = EvidenceWriter(ObjectStore(s))
         self.publisher = EventPublisher(
             bus.producer(s), load_detector_signer(s), timeout_s=self.keeper.fence_s
@@ -181,9 +113,7 @@ class Worker:
                 if now >= next_lease:
                     self._lease_round()
                     next_lease = now + self.ttl_s / 3
-                analysed = analyse(
-                    list(self.runs.values()), self.detector, s.worker_batch_max, self.times
-                )
+                analysed = self.analyser.round(list(self.runs.values()))
                 self.watcher.watch(list(self.runs.values()))
                 self.signal_feed.poll(now)
                 for run in [r for r in self.runs.values() if r.fenced]:
@@ -203,6 +133,7 @@ class Worker:
         runs = list(self.runs.values())
         for run in runs:
             run.source.reader.stop(timeout_s=0)
+        self.analyser.close()
         for run in runs:
             if not run.fenced:
                 try:
