@@ -5,7 +5,8 @@ The graph's anchors are baked for its square input, so it cannot take the rectan
 
 A lone frame runs on one interpreter with every thread; the frames of a batch (many
 cameras, a replay's next frames) run at once on single-threaded interpreters, one per core
-(invoke lets go of the GIL), which keeps the cores busier than one interpreter's threads."""
+(invoke lets go of the GIL), which keeps the cores busier than one interpreter's threads; a
+frame left over after the others filled the cores runs alone with every thread."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class LiteRTBackend(NetworkBackend):
         for _ in range(cores):
             self._idle.put(interpreter(1))
         self._streams = ThreadPoolExecutor(cores, thread_name_prefix="litert")
+        self._cores = cores
 
     @classmethod
     def export(cls, settings: Settings) -> Exported:
@@ -109,6 +111,9 @@ class LiteRTBackend(NetworkBackend):
             self._idle.put(interpreter)
 
     def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
-        if len(batch) == 1:
-            return [self._run(self._latency, batch[0])]
-        return list(self._streams.map(self._on_idle, batch))
+        # A frame left over after the others filled every core (the third of three on two
+        # cores) would run on one core with the rest idle: it gets every thread instead
+        # (2 cores: three frames in 111 ms, not 126).
+        parallel = len(batch) - 1 if len(batch) % self._cores == 1 else len(batch)
+        outputs = list(self._streams.map(self._on_idle, batch[:parallel]))
+        return outputs + [self._run(self._latency, x) for x in batch[parallel:]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ from detectors.backends.litert_yolo import LiteRTBackend
 from detectors.backends.yolo_io import decode, letterbox, nms
 from detectors.errors import DetectorInputError
 from dozor.settings import Settings
+from tests.conftest import media_dir, model_path
 
 CAR, LIGHT, PERSON = 2, 9, 0
 
@@ -101,3 +103,23 @@ def test_export_refuses_what_it_cannot_build(tmp_path: Path) -> None:
     checkpoint.write_bytes(b"not really a model")
     with pytest.raises(DetectorInputError, match=r"litert backend runs a \.tflite, not m\.pt"):
         LiteRTBackend.export(Settings(model=str(checkpoint)))
+
+
+def test_litert_finds_the_same_boxes_whatever_a_frames_place_in_its_batch() -> None:
+    # A batch runs on one-thread interpreters and a lone or left-over frame on the
+    # every-thread one: the boxes must not depend on which.
+    capture = cv2.VideoCapture(str(media_dir() / "dual_carriageway_uk_approaching.mp4"))
+    frames = []
+    for _ in range(3):
+        for _ in range(10):
+            ok, image = capture.read()
+            assert ok
+        frames.append(image)
+    capture.release()
+    backend = LiteRTBackend.from_settings(Settings(model=model_path(), backend="litert"))
+    alone = [backend.detect([frame])[0] for frame in frames]
+    for size in (2, 3):
+        for got, want in zip(backend.detect(frames[:size]), alone, strict=False):
+            assert len(want) > 0
+            assert np.array_equal(got.xyxy, want.xyxy) and np.array_equal(got.scores, want.scores)
+            assert np.array_equal(got.classes, want.classes)
