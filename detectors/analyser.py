@@ -78,9 +78,14 @@ class Analyser:
         return self._finish(last)
 
     def close(self) -> None:
-        """Analyse the round in flight, then stop the inference thread."""
-        self.flush()
-        self._inference.shutdown()
+        """Analyse the round in flight, then stop the inference thread. A detector failure
+        is logged, not raised: the worker is stopping, and must still release its leases."""
+        try:
+            self.flush()
+        except Exception:
+            log.exception("the round in flight could not be detected")
+        finally:
+            self._inference.shutdown()
 
     def _detect(self, images: list[np.ndarray]) -> tuple[list[Boxes], float]:
         start = time.perf_counter()
