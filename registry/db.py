@@ -37,9 +37,15 @@ def engine_for(url: str) -> Engine:
         path.chmod(0o600)
         # A pooled SQLite connection is a file handle: keep one for each thread-pool thread
         # (anyio's 40). With the default 5, the sixth request in flight opened one, with its
-        # PRAGMAs, and closed it again: a tenth of a list's CPU at 16 concurrent.
+        # PRAGMAs, and closed it again: a tenth of a list's CPU at 16 concurrent. Beyond 40,
+        # open more rather than wait: reads check out on the event loop
+        # (registry.deps.querying), which must never block on the pool, and the requests
+        # that would hand a connection back need that loop to do it.
         eng = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=40,
+            max_overflow=-1,
         )
 
         @event.listens_for(eng, "connect")

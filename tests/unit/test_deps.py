@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from registry.db import engine_for
 from registry.deps import querying, reading
 
 
@@ -37,3 +39,15 @@ def test_reading_hands_back_the_connection_even_when_the_work_fails() -> None:
     with pytest.raises(ValueError, match="boom"):
         asyncio.run(reading(session, fails))
     assert not session.in_transaction()
+
+
+def test_a_sqlite_checkout_never_waits_for_the_pool(tmp_path: Path) -> None:
+    # Reads check out on the event loop: a full pool must open another connection, not wait
+    # for one that only the (then blocked) loop could hand back.
+    engine = engine_for(f"sqlite:///{tmp_path / 'registry.db'}")
+    held = [engine.connect() for _ in range(60)]
+    try:
+        assert all(c.execute(text("select 1")).scalar() == 1 for c in held)
+    finally:
+        for c in held:
+            c.close()
