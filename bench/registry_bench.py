@@ -1,6 +1,7 @@
 """Registry API under uvicorn, driven from this (second) process: req/s, p50, p99 and the
 server's CPU per request for each endpoint, each as a ratio to a bare FastAPI endpoint served
-by the same server in the same run (interleaved in rounds).
+by the same server in the same run (interleaved in rounds). The registry holds the seeded
+cameras and 200 indexed events.
 
 Usage (from the repo root): python -m bench.registry_bench [--requests 2000] [--concurrency 16]
 [--rounds 10] [--database-url postgresql://...]   (default: a fresh SQLite file in a temporary
@@ -19,16 +20,30 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
+from contract.events import (
+    Category,
+    DetectionEvent,
+    DetectorInfo,
+    EventData,
+    EventType,
+    EvidenceRef,
+    EvidenceRole,
+    event_id,
+)
 from dozor.settings import Settings, get_settings
 from registry.app import create_app
 from registry.auth import Role, issue_token
 from registry.bootstrap import prepare_database
 from registry.db import session_scope
+from registry.event_index import index_event
+
+EVENTS = 200
 
 
 def bench_app() -> FastAPI:
@@ -40,6 +55,43 @@ def bench_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def bench_event(n: int) -> DetectionEvent:
+    """The ``n``-th red-light violation of an indexed day, as the evidence consumer keeps it."""
+    eid = event_id("bench", n)
+    return DetectionEvent(
+        id=eid,
+        source="dozor://detector/bench",
+        type=EventType.RED_LIGHT,
+        time=datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(minutes=n),
+        subject=f"VLG-ENF-{1 + n % 16:03d}",
+        data=EventData(
+            category=Category.VIOLATION,
+            gost_code="C12",
+            scene_version=1,
+            confidence=0.8,
+            frame_index=n,
+            offset_s=n / 8,
+            evidence=[
+                EvidenceRef(
+                    role=EvidenceRole.OVERVIEW,
+                    bucket="dozor-evidence",
+                    key=f"VLG-ENF-001/bench/{eid}/overview.jpg",
+                    sha256="0" * 64,
+                    size=40_000,
+                    content_type="image/jpeg",
+                )
+            ],
+            detector=DetectorInfo(
+                model_name="yolo11n_int8.tflite",
+                model_sha256="0" * 64,
+                software_version="bench",
+                worker_id="bench",
+            ),
+            source_uri="rtsp://camera/main",
+        ),
+    )
 
 
 def _free_port() -> int:
@@ -95,6 +147,7 @@ async def _run(base: str, token: str, server: int, n: int, concurrency: int, rou
         "GET /cameras (110)": "/cameras?limit=500",
         "GET /cameras/{id}": "/cameras/VLG-ENF-001",
         "GET /cameras filtered": "/cameras?kind=enforcement_unit&verification_lapsed=false",
+        "GET /events (50)": "/events?limit=50",
     }
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=concurrency)
@@ -145,6 +198,8 @@ def main() -> None:
         prepare_database(settings)
         with session_scope(settings.db_url) as session:
             token = issue_token(session, Role.VIEWER, "bench")
+            for n in range(EVENTS):
+                index_event(session, bench_event(n))
         port = _free_port()
         env = {**os.environ, "DOZOR_STATE_DIR": tmp, "DOZOR_DATABASE_URL": settings.db_url}
         server = subprocess.Popen(

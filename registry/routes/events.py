@@ -55,7 +55,7 @@ async def list_events(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Response:
-    # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
+    # Only the query through reading(); the page is built here (see cameras.list_cameras).
     rows, total = await reading(
         session,
         query_events,
