@@ -11,8 +11,8 @@ thread, while its main thread runs per-camera tracking, rules and evidence (to m
 batch before. For each stream count it prints the analysed fps per stream (slowest and mean)
 against the target, the share of frames dropped, the batch size, milliseconds per analysed
 frame by stage, and the GPU's utilisation and memory (NVML) and the CPU's over the
-measurement. The last line is the number of streams sustained (every
-stream at 95% of the target or better).
+measurement. The last line is the number of streams sustained (every stream at 95% of the
+target or better).
 
 Decoding runs on the CPU cores (OpenCV's FFmpeg), which is why the processes are many: a
 2-core CPU worker decodes and tracks too (bench/worker_capacity_bench.py measures that).

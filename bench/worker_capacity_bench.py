@@ -11,8 +11,7 @@ evidence to memory. For 1..N cameras, the two taking turns at each count so back
 hits both alike, it prints the analysed fps per camera against the target, the share of due
 frames dropped, milliseconds per analysed frame by stage and how busy the inference and main
 threads were. Decode cost is measured on its own first (single thread, same clip), as the
-reference. The last line is the ratio of
-cameras sustained (at least 95% of the target rate).
+reference. The last line is the ratio of cameras sustained (at least 95% of the target rate).
 """
 
 from __future__ import annotations

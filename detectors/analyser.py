@@ -33,7 +33,6 @@ class StageTimes:
     inference_s: float = 0.0
     pipeline_s: float = 0.0  # tracking, rules, evidence and publishing
     publish_s: float = 0.0
-    waited_s: float = 0.0  # main thread idle until a batch's boxes were ready
     batches: int = 0
     frames: int = 0
 
@@ -93,7 +92,6 @@ class Analyser:
         return boxes, time.perf_counter() - start
 
     def _finish(self, done: _Round) -> int:
-        waiting = time.perf_counter()
         # A detector failure stops the worker, as it always did.
         boxes, inference_s = done.boxes.result()
         start = time.perf_counter()
@@ -121,7 +119,6 @@ class Analyser:
         for run, _ in done.frames:
             run.inference_s += inference_s / len(done.frames)
         self.times.inference_s += inference_s
-        self.times.waited_s += start - waiting
         self.times.pipeline_s += done_at - start
         self.times.batches += 1
         self.times.frames += len(done.frames)

@@ -113,7 +113,10 @@ class LiteRTBackend(NetworkBackend):
     def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
         # A frame left over after the others filled every core (the third of three on two
         # cores) would run on one core with the rest idle: it gets every thread instead
-        # (2 cores: three frames in 111 ms, not 126).
-        parallel = len(batch) - 1 if len(batch) % self._cores == 1 else len(batch)
+        # (2 cores: three frames in 111 ms, not 126). With one core nothing runs at once.
+        if self._cores == 1:
+            parallel = 0
+        else:
+            parallel = len(batch) - 1 if len(batch) % self._cores == 1 else len(batch)
         outputs = list(self._streams.map(self._on_idle, batch[:parallel]))
         return outputs + [self._run(self._latency, x) for x in batch[parallel:]]

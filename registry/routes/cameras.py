@@ -283,7 +283,7 @@ async def get_camera(
     session: Annotated[Session, Depends(db)],
     settings: Annotated[Settings, Depends(settings_of)],
 ) -> Response:
-    # One query, a list's answer row for one id, in the thread pool.
+    # One query: a list's answer row, for one id.
     return Response(await reading(session, _answer, settings, camera_id), media_type=JSON)
 
 

@@ -95,7 +95,8 @@ async def list_cases(
         where.append(
             CaseRecord.delivered_at.is_not(None) if delivered else CaseRecord.delivered_at.is_(None)
         )
-    # Only the query in the thread pool; the page is built here (see cameras.list_cameras).
+    # Only the query goes through reading(); the page is built here: serialising it in the
+    # thread pool (PostgreSQL) made the event loop queue for the GIL behind it.
     items, total = await reading(session, _find_cases, where, limit, offset)
     return page_response(CaseSummary, items, total, limit, offset)
 

@@ -55,7 +55,8 @@ async def list_events(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Response:
-    # Only the query through reading(); the page is built here (see cameras.list_cameras).
+    # Only the query goes through reading(); the page is built here: serialising it in the
+    # thread pool (PostgreSQL) made the event loop queue for the GIL behind it.
     rows, total = await reading(
         session,
         query_events,
