@@ -10,7 +10,8 @@ behind); the worker's own loop runs batched inference, per-camera tracking, rule
 evidence to memory. For 1..N cameras, the two taking turns at each count so background load
 hits both alike, it prints the analysed fps per camera against the target, the share of due
 frames dropped, milliseconds per analysed frame by stage and how busy the inference and main
-threads were. Decode cost is measured on its own first (single thread, same clip), as the
+threads were (inference above 100%: a backend that takes concurrent calls had rounds in
+inference at once). Decode cost is measured on its own first (single thread, same clip), as the
 reference. The last line is the ratio of cameras sustained (at least 95% of the target rate).
 """
 

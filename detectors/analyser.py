@@ -4,7 +4,9 @@ each camera's pipeline (tracking, rules, evidence, publishing).
 Rounds overlap: a round's batch is detected on the inference thread while the main thread runs
 the previous round's pipelines. The runtimes let go of the GIL while they infer, so the CPU
 (or GPU) work of the detector and the Python work of the pipelines no longer take turns. Each
-camera's frames still reach its pipeline in order, one round at a time."""
+camera's frames still reach its pipeline in order, one round at a time. A backend that feeds
+its cores frame by frame (``concurrent_calls`` > 1) takes the next round's batch while the last
+one's final frames still run, so a core that finished its share does not wait for the rest."""
 
 from __future__ import annotations
 
@@ -52,7 +54,9 @@ class Analyser:
         self.detector = detector
         self.max_batch = max_batch
         self.times = times
-        self._inference = ThreadPoolExecutor(1, thread_name_prefix="inference")
+        self._inference = ThreadPoolExecutor(
+            detector.concurrent_calls, thread_name_prefix="inference"
+        )
         self._in_flight: _Round | None = None
 
     def round(self, runs: list[CameraRun]) -> int:

@@ -79,6 +79,10 @@ class DetectorBackend(ABC):
     labels: dict[int, str] = TRAFFIC_CLASSES
     #: The tracker configuration (ultralytics tracker YAML) its boxes are meant for.
     tracker: str = "bytetrack.yaml"
+    #: How many ``detect`` calls may run at once from different threads. A backend that
+    #: feeds its cores frame by frame takes the next round's frames while the last round's
+    #: final frame is still running; one that is not thread-safe keeps 1.
+    concurrent_calls: int = 1
 
     @property
     def engine(self) -> str:

@@ -6,20 +6,26 @@ The graph's anchors are baked for its square input, so it cannot take the rectan
 A lone frame runs on one interpreter with every thread; the frames of a batch (many
 cameras, a replay's next frames) run at once on single-threaded interpreters, one per core
 (invoke lets go of the GIL), which keeps the cores busier than one interpreter's threads; a
-frame left over after the others filled the cores runs alone with every thread."""
+frame left over after the others filled the cores runs alone with every thread. Each frame is
+letterboxed, run and decoded on its core's thread, and calls may overlap (a worker's next
+round while the last one's final frame runs), so the cores take frames as they come rather
+than a batch at a time."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Queue
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import numpy as np
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from detectors.backends.base import Boxes
 from detectors.backends.export import Exported
 from detectors.backends.network import NetworkBackend
 from detectors.backends.ultralytics_yolo import existing_weights, file_sha256
@@ -28,6 +34,9 @@ from dozor.settings import Settings
 
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class LiteRTConfig(BaseSettings):
@@ -71,6 +80,9 @@ class LiteRTBackend(NetworkBackend):
             self._idle.put(interpreter(1))
         self._streams = ThreadPoolExecutor(cores, thread_name_prefix="litert")
         self._cores = cores
+        self.concurrent_calls = cores
+        self._calls = 0
+        self._calls_lock = threading.Lock()
 
     @classmethod
     def export(cls, settings: Settings) -> Exported:
@@ -103,20 +115,45 @@ class LiteRTBackend(NetworkBackend):
         out: np.ndarray = interpreter.get_tensor(self._output)[0].copy()
         return out
 
-    def _on_idle(self, x: np.ndarray) -> np.ndarray:
+    def _detect_on(self, interpreter: Interpreter, image: np.ndarray) -> Boxes:
+        x, box = self.prepare(image)
+        return self.boxes(self._run(interpreter, x), box)
+
+    def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
+        return self._spread(batch, self._run)
+
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        return self._spread(images, self._detect_on)
+
+    def _spread(self, items: list[T], work: Callable[[Interpreter, T], R]) -> list[R]:
+        """``work`` on every item, the items spread over the cores' interpreters."""
+        if self._cores == 1:  # nothing runs at once
+            return [work(self._latency, item) for item in items]
+        with self._calls_lock:
+            self._calls += 1
+        try:
+            leftover = len(items) % self._cores == 1
+            head = items[:-1] if leftover else items
+            done = list(self._streams.map(lambda item: self._on_idle(work, item), head))
+            if leftover:
+                done.append(self._alone(work, items[-1]))
+            return done
+        finally:
+            with self._calls_lock:
+                self._calls -= 1
+
+    def _on_idle(self, work: Callable[[Interpreter, T], R], item: T) -> R:
         interpreter = self._idle.get()
         try:
-            return self._run(interpreter, x)
+            return work(interpreter, item)
         finally:
             self._idle.put(interpreter)
 
-    def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
+    def _alone(self, work: Callable[[Interpreter, T], R], item: T) -> R:
         # A frame left over after the others filled every core (the third of three on two
         # cores) would run on one core with the rest idle: it gets every thread instead
-        # (2 cores: three frames in 111 ms, not 126). With one core nothing runs at once.
-        if self._cores == 1:
-            parallel = 0
-        else:
-            parallel = len(batch) - 1 if len(batch) % self._cores == 1 else len(batch)
-        outputs = list(self._streams.map(self._on_idle, batch[:parallel]))
-        return outputs + [self._run(self._latency, x) for x in batch[parallel:]]
+        # (2 cores: three frames in 111 ms, not 126), unless another call's frames are
+        # there to take the idle cores.
+        with self._calls_lock:
+            alone = self._calls == 1
+        return work(self._latency, item) if alone else self._on_idle(work, item)

@@ -11,7 +11,7 @@ import numpy as np
 
 from detectors.backends.base import Boxes, DetectorBackend
 from detectors.backends.export import Exported, Format, exported
-from detectors.backends.yolo_io import decode, letterbox, to_input
+from detectors.backends.yolo_io import Letterbox, decode, letterbox, to_input
 from dozor.settings import Settings
 
 
@@ -58,23 +58,26 @@ class NetworkBackend(DetectorBackend):
     def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
         found: list[Boxes] = []
         for first in range(0, len(images), max_batch):
-            boxed = [
-                letterbox(image, self.imgsz, rect=self.rect)
-                for image in images[first : first + max_batch]
-            ]
-            inputs = [to_input([canvas], self.network.nchw) for canvas, _ in boxed]
-            for output, (_, box) in zip(self.infer(inputs), boxed, strict=True):
-                found.append(
-                    decode(
-                        output,
-                        box,
-                        classes=self._classes,
-                        confidence=self.confidence,
-                        size=self.imgsz,
-                        normalized=self.network.normalized,
-                    )
-                )
+            prepared = [self.prepare(image) for image in images[first : first + max_batch]]
+            outputs = self.infer([x for x, _ in prepared])
+            found += [self.boxes(out, box) for out, (_, box) in zip(outputs, prepared, strict=True)]
         return found
+
+    def prepare(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        """The network's input for one image, and where the image went in it."""
+        canvas, box = letterbox(image, self.imgsz, rect=self.rect)
+        return to_input([canvas], self.network.nchw), box
+
+    def boxes(self, output: np.ndarray, box: Letterbox) -> Boxes:
+        """One raw output as boxes in the pixels of the image behind ``box``."""
+        return decode(
+            output,
+            box,
+            classes=self._classes,
+            confidence=self.confidence,
+            size=self.imgsz,
+            normalized=self.network.normalized,
+        )
 
 
 def models_cache(settings: Settings) -> Path:

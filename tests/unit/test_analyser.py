@@ -60,13 +60,18 @@ def camera(name: str, frames: int, shape: tuple[int, int] = (H, W)) -> CameraRun
 
 
 class FakeDetector:
-    def __init__(self, before: Any = None) -> None:
+    def __init__(self, before: Any = None, concurrent_calls: int = 1) -> None:
         self.batches: list[int] = []
         self.before = before
+        self.concurrent_calls = concurrent_calls
+        self._calls = 0
+        self._lock = threading.Lock()
 
     def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        with self._lock:
+            call, self._calls = self._calls, self._calls + 1
         if self.before is not None:
-            self.before(len(self.batches))
+            self.before(call)
         self.batches.append(len(images))
         return [Boxes.empty() for _ in images]
 
@@ -105,6 +110,25 @@ def test_the_next_batch_is_detected_while_the_last_ones_pipelines_run() -> None:
     run_until_idle(analyser(FakeDetector(before)), [run])
     assert overlapped == [True]
     assert cast(Any, run.pipeline).seen == [0, 1]
+
+
+def test_a_backend_taking_concurrent_calls_gets_the_next_batch_before_the_last_is_done() -> None:
+    # Batch 1 is held in inference until batch 2 has reached the detector: with one call at
+    # a time this would never happen. The pipelines still see every frame in order.
+    second_started = threading.Event()
+    held = []
+
+    def before(batch: int) -> None:
+        if batch == 0:
+            held.append(second_started.wait(timeout=30))
+        else:
+            second_started.set()
+
+    run = camera("A", 3)
+    detector = FakeDetector(before, concurrent_calls=2)
+    run_until_idle(analyser(detector), [run])
+    assert held == [True]
+    assert cast(Any, run.pipeline).seen == [0, 1, 2]
 
 
 def test_a_frame_in_flight_when_its_camera_lost_the_lease_is_not_analysed() -> None:
