@@ -13,18 +13,24 @@ a batch (many cameras, a replay's next frames) run at once on the CPU's streams,
 frame takes one stream's threads. A live worker's rounds are mostly of one frame (cameras'
 frames come at different times); a latency-compiled network with every thread made each of
 them wait for the cores the decoders and the rules were using, and sustained fewer cameras
-(bench/worker_capacity_bench.py).
+(bench/worker_capacity_bench.py). A frame goes in as soon as it is letterboxed and is decoded on
+the callback thread as soon as it is done, so one frame's letterbox and another's decoding
+overlap the inference of a third.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast
 
 import numpy as np
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from detectors.backends.base import Boxes
 from detectors.backends.export import Exported, exported
 from detectors.backends.network import NetworkBackend, models_cache
 from detectors.errors import DetectorInputError
@@ -32,6 +38,8 @@ from dozor.settings import Settings
 
 if TYPE_CHECKING:
     import openvino as ov
+
+R = TypeVar("R")
 
 
 class OpenVINOConfig(BaseSettings):
@@ -68,7 +76,6 @@ class OpenVINOBackend(NetworkBackend):
         if config.threads:
             self._base["INFERENCE_NUM_THREADS"] = config.threads
         self._queues: dict[tuple[int, ...], ov.AsyncInferQueue] = {}
-        self._outputs: dict[int, np.ndarray] = {}
 
     @classmethod
     def export(cls, settings: Settings) -> Exported:
@@ -105,16 +112,65 @@ class OpenVINOBackend(NetworkBackend):
             self._queues[shape] = queue
         return self._queues[shape]
 
-    def _done(self, request: object, index: int) -> None:
-        self._outputs[index] = request.get_output_tensor(0).data[0].copy()  # type: ignore[attr-defined]
+    def _done(
+        self, request: object, job: tuple[_Call[Any], int, Callable[[np.ndarray], Any]]
+    ) -> None:
+        call, index, finish = job
+        try:
+            call.finish(index, finish(request.get_output_tensor(0).data[0]))  # type: ignore[attr-defined]
+        except Exception as exc:  # raised in the caller's thread, not lost on OpenVINO's
+            call.fail(index, exc)
+
+    def _run(
+        self, jobs: Iterable[tuple[np.ndarray, Callable[[np.ndarray], R]]], count: int
+    ) -> list[R]:
+        """Each job's input to inference as soon as it is made, its output finished (copied,
+        decoded) on the callback thread as soon as its request is done."""
+        call: _Call[R] = _Call(count)
+        for index, (x, finish) in enumerate(jobs):
+            self._queue(x.shape).start_async({0: x}, (call, index, finish))
+        return call.wait()
 
     def infer(self, batch: list[np.ndarray]) -> list[np.ndarray]:
-        self._outputs = {}
-        queues = []
-        for i, x in enumerate(batch):
-            queue = self._queue(x.shape)
-            queue.start_async({0: x}, i)
-            queues.append(queue)
-        for queue in {id(q): q for q in queues}.values():
-            queue.wait_all()
-        return [self._outputs[i] for i in range(len(batch))]
+        return self._run(((x, np.copy) for x in batch), len(batch))
+
+    def detect(self, images: list[np.ndarray], max_batch: int = 16) -> list[Boxes]:
+        def jobs() -> Iterator[tuple[np.ndarray, Callable[[np.ndarray], Boxes]]]:
+            for image in images:
+                x, box = self.prepare(image)
+                yield x, partial(self.boxes, box=box)
+
+        return self._run(jobs(), len(images))
+
+
+class _Call(Generic[R]):
+    """The outputs of one call's frames, filled in by OpenVINO's callback threads."""
+
+    def __init__(self, count: int) -> None:
+        self._results: list[R | None] = [None] * count
+        self._error: Exception | None = None
+        self._left = count
+        self._lock = threading.Lock()
+        self._all_done = threading.Event()
+        if not count:
+            self._all_done.set()
+
+    def finish(self, index: int, result: R) -> None:
+        self._results[index] = result
+        self._one_done()
+
+    def fail(self, index: int, error: Exception) -> None:
+        self._error = self._error or error
+        self._one_done()
+
+    def _one_done(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if not self._left:
+                self._all_done.set()
+
+    def wait(self) -> list[R]:
+        self._all_done.wait()
+        if self._error is not None:
+            raise self._error
+        return cast(list[R], self._results)

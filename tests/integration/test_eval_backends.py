@@ -112,6 +112,25 @@ def test_a_self_run_backend_finds_ultralytics_boxes_on_real_frames(
             assert np.abs(got.scores[order] - want.scores[ref_order]).max() < 1e-3
 
 
+def test_a_decoding_failure_on_openvinos_callback_thread_reaches_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOZOR_OPENVINO_INT8", raising=False)
+    settings = eval_settings(tmp_path).model_copy(
+        update={"model": str(CHECKPOINT), "backend": "openvino"}
+    )
+    backend = backend_from_settings(settings)
+    image = next(FileSource(sorted(media_dir().glob("*.mp4"))[0]).frames()).image
+    assert len(backend.detect([image])[0]) > 0
+
+    def broken(output: np.ndarray, box: object) -> None:
+        raise ValueError("bad output")
+
+    monkeypatch.setattr(backend, "boxes", broken)
+    with pytest.raises(ValueError, match="bad output"):
+        backend.detect([image, image, image])
+
+
 def counts(result: ClipResult) -> Counts:
     """Matched true events and false alarms by event type."""
     return {kind: (s.tp, s.fp) for kind, s in scored(result).items()}
