@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class StageTimes:
     """Where the time goes; decoding happens on the reader threads. Inference is timed on the
-    inference thread, the pipelines on the main thread, so the two add up to more than the
-    wall time when they overlap."""
+    inference threads, the pipelines on the main thread, so the two add up to more than the
+    wall time when they overlap, and inference alone does when rounds are in it at once."""
 
     inference_s: float = 0.0
     pipeline_s: float = 0.0  # tracking, rules, evidence and publishing
