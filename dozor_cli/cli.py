@@ -749,7 +749,8 @@ def model_export(
 ) -> None:
     """Build (offline) the network DOZOR_BACKEND=openvino|onnxruntime loads, cached by the
     checkpoint's hash in DOZOR_MODELS_CACHE (default DOZOR_STATE_DIR/models), where the
-    workers find it ready (an INT8 calibration then costs a rollout, not each worker's start)."""
+    workers find it ready (an INT8 calibration then costs a rollout, not each worker's start).
+    An INT8 export given other calibration clips than it was built on is built again."""
     from detectors.backends.export import exported
     from detectors.backends.network import models_cache
     from detectors.errors import DetectorInputError

@@ -12,12 +12,15 @@ finds it ready; a lock beside it lets one process build while the others wait fo
 - Not from a ``.tflite``: OpenVINO 2026.4 reads the TFLite graph, but with more than one CPU
   stream (its throughput mode) it returns garbage boxes (300 per frame), so we refuse it.
 - ``int8`` (OpenVINO from a ``.pt``): post-training quantisation with NNCF, calibrated on
-  frames of our own clips (a directory of videos or images).
+  frames of our own clips (a directory of videos or images). The export records which files
+  (names and sizes) it was calibrated on: given other ones, it is built again; given none (a
+  worker loading what the rollout built), it is used as it is.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
 import tempfile
@@ -53,6 +56,8 @@ class Exported:
     normalized: bool  # coordinates as fractions of the input (TFLite graphs)
     int8: bool
     dynamic: bool = False  # takes any input shape (the rectangular letterbox too)
+    #: Fingerprint of the files an INT8 export was calibrated on (calibration_fingerprint).
+    calibrated_on: str = ""
     directory: str = ""
 
     @property
@@ -79,7 +84,8 @@ def exported(
     dynamic = fmt == "openvino"
     variant = ("-dynamic" if dynamic else "") + ("-int8" if int8 else "")
     target = cache / f"{digest[:16]}-{fmt}-{imgsz}{variant}"
-    if found := _ready(target):
+    calibrated_on = calibration_fingerprint(calibration) if int8 and calibration else None
+    if (found := _ready(target, calibrated_on)) is not None:
         return found
     if int8 and fmt != "openvino":
         raise DetectorInputError("--int8 quantises the OpenVINO export only")
@@ -92,7 +98,7 @@ def exported(
     cache.mkdir(parents=True, exist_ok=True)
     with _locked(target.with_name(target.name + ".lock")):
         # Whoever held the lock before us may have built it meanwhile.
-        return _ready(target) or _build(
+        return _ready(target, calibrated_on) or _build(
             weights,
             digest,
             fmt,
@@ -100,6 +106,7 @@ def exported(
             dynamic=dynamic,
             int8=int8,
             calibration=calibration,
+            calibrated_on=calibrated_on or "",
             imgsz=imgsz,
         )
 
@@ -117,11 +124,15 @@ def _fetched(checkpoint: Path) -> Path:
         return checkpoint
 
 
-def _ready(target: Path) -> Exported | None:
+def _ready(target: Path, calibrated_on: str | None) -> Exported | None:
+    """The export in ``target`` if it is complete and, when ``calibrated_on`` is given,
+    calibrated on those files."""
     if not (target / _META).is_file():
         return None
-    meta = json.loads((target / _META).read_text())
-    return Exported(**{**meta, "directory": str(target)})
+    found = Exported(**{**json.loads((target / _META).read_text()), "directory": str(target)})
+    if calibrated_on is not None and found.calibrated_on != calibrated_on:
+        return None
+    return found
 
 
 @contextmanager
@@ -143,6 +154,7 @@ def _build(
     dynamic: bool,
     int8: bool,
     calibration: Path | None,
+    calibrated_on: str,
     imgsz: int,
 ) -> Exported:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -162,6 +174,7 @@ def _build(
             normalized=False,
             int8=int8,
             dynamic=dynamic,
+            calibrated_on=calibrated_on,
         )
         final = work / "out"
         final.mkdir()
@@ -178,8 +191,6 @@ def _files_of(model: Path) -> list[str]:
 
 
 def _files_sha256(paths: list[Path]) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     for p in paths:
         h.update(bytes.fromhex(file_sha256(p)))
@@ -207,10 +218,28 @@ def _from_torch(weights: Path, fmt: Format, work: Path, imgsz: int, *, dynamic: 
     return "model.xml"
 
 
+def calibration_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The videos and the images in ``directory`` INT8 calibrates on."""
+    if not directory.is_dir():
+        raise DetectorInputError(f"calibration directory {directory} not found")
+    files = sorted(directory.iterdir())
+    return (
+        [p for p in files if p.suffix.lower() in _VIDEO_SUFFIXES],
+        [p for p in files if p.suffix.lower() in _IMAGE_SUFFIXES],
+    )
+
+
+def calibration_fingerprint(directory: Path) -> str:
+    """Which files calibrate: their names and sizes, not their bytes, as every worker's start
+    asks and the clips may run to gigabytes."""
+    videos, images = calibration_files(directory)
+    listed = "\n".join(f"{p.name}\t{p.stat().st_size}" for p in videos + images)
+    return hashlib.sha256(listed.encode()).hexdigest()[:16]
+
+
 def calibration_frames(directory: Path, count: int, imgsz: int) -> list[np.ndarray]:
     """About ``count`` letterboxed frames spread evenly over the videos and images found."""
-    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in _VIDEO_SUFFIXES)
-    images = sorted(p for p in directory.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    files, images = calibration_files(directory)
     frames: list[np.ndarray] = []
     per_video = max(1, (count - len(images)) // max(len(files), 1))
     for video in files:

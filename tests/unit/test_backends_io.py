@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
-from detectors.backends.export import exported
+from detectors.backends import export
+from detectors.backends.export import Exported, exported
 from detectors.backends.litert_yolo import LiteRTBackend
 from detectors.backends.yolo_io import decode, letterbox, nms
 from detectors.errors import DetectorInputError
@@ -104,6 +108,54 @@ def test_export_refuses_what_it_cannot_build(tmp_path: Path) -> None:
     checkpoint.write_bytes(b"not really a model")
     with pytest.raises(DetectorInputError, match=r"litert backend runs a \.tflite, not m\.pt"):
         LiteRTBackend.export(Settings(model=str(checkpoint)))
+
+
+def test_an_int8_export_is_built_again_for_other_calibration_clips_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[str] = []
+
+    def build(weights: Path, digest: str, fmt: str, target: Path, **how: Any) -> Exported:
+        builds.append(how["calibrated_on"])
+        made = Exported(
+            "model.xml",
+            weights.name,
+            digest,
+            "ab",
+            640,
+            True,
+            False,
+            True,
+            calibrated_on=how["calibrated_on"],
+        )
+        target.mkdir(exist_ok=True)
+        (target / "dozor.json").write_text(json.dumps(asdict(made)))
+        return made
+
+    monkeypatch.setattr(export, "_build", build)
+    checkpoint = tmp_path / "m.pt"
+    checkpoint.write_bytes(b"weights")
+    city, other = tmp_path / "city", tmp_path / "other"
+    for clips, size in ((city, 10), (other, 11)):
+        clips.mkdir()
+        (clips / "a.mp4").write_bytes(b"x" * size)
+        (clips / "notes.txt").write_text("not a clip")
+    cache = tmp_path / "cache"
+
+    def load(calibration: Path | None) -> Exported:
+        return exported(checkpoint, "openvino", cache, int8=True, calibration=calibration)
+
+    first = load(city)
+    assert load(city).calibrated_on == first.calibrated_on and len(builds) == 1
+    # A worker given no clips loads what the rollout built.
+    assert load(None).calibrated_on == first.calibrated_on and len(builds) == 1
+    # Other clips (here: one of another size) are another calibration.
+    assert load(other).calibrated_on != first.calibrated_on and len(builds) == 2
+    (other / "b.jpg").write_bytes(b"y")
+    load(other)
+    assert len(builds) == 3
+    with pytest.raises(DetectorInputError, match=r"calibration directory .* not found"):
+        load(tmp_path / "nowhere")
 
 
 def test_litert_finds_the_same_boxes_whatever_a_frames_place_in_its_batch() -> None:
