@@ -119,7 +119,7 @@ class OpenVINOBackend(NetworkBackend):
         try:
             call.finish(index, finish(request.get_output_tensor(0).data[0]))  # type: ignore[attr-defined]
         except Exception as exc:  # raised in the caller's thread, not lost on OpenVINO's
-            call.fail(index, exc)
+            call.fail(exc)
 
     def _run(
         self, jobs: Iterable[tuple[np.ndarray, Callable[[np.ndarray], R]]], count: int
@@ -159,7 +159,7 @@ class _Call(Generic[R]):
         self._results[index] = result
         self._one_done()
 
-    def fail(self, index: int, error: Exception) -> None:
+    def fail(self, error: Exception) -> None:
         self._error = self._error or error
         self._one_done()
 
