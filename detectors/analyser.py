@@ -34,7 +34,6 @@ class StageTimes:
 
     inference_s: float = 0.0
     pipeline_s: float = 0.0  # tracking, rules, evidence and publishing
-    publish_s: float = 0.0
     batches: int = 0
     frames: int = 0
 
